@@ -1,0 +1,33 @@
+"""Errors that name the file and the cause, so a batch can report and go on."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class ReadError(KBError):
+    """A file could not be turned into text (corrupt, empty, undecodable, ...)."""
+
+    def __init__(self, path, cause: str):
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(f"{self.path}: {cause}")
+
+
+class UnsupportedFormat(KBError):
+    """A file of a kind we do not read; it is skipped with a message, not an error."""
+
+    def __init__(self, path, cause: str):
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(f"{self.path}: {cause}")
+
+
+class IndexLocked(KBError):
+    """Another writer holds the index lock and did not release it in time."""
+
+
+class QueryError(KBError):
+    """A query or a search parameter the user must fix (bad year range, ...)."""
