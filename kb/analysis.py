@@ -1,0 +1,284 @@
+"""Text analysis: one normalisation for documents and queries, and the three term streams we index.
+
+* ``normalize``: NFKC (full-width -> half-width), lower-case, traditional -> simplified Chinese,
+  character by character, so that a substring of a text always normalises to a substring of the
+  normalised text (the property that makes recall exact).
+* **words** (ranking): jieba words, stop words dropped, positions that count words.
+* **grams** (recall): character bigrams over the "gram units" of the text. Whitespace is
+  squeezed out (``政 府 工 作`` still matches ``政府工作``), punctuation leaves a gap in positions
+  so a phrase cannot match across it, and every remaining character is a unit. A query string
+  occurs in a document exactly when its bigrams occur at the right relative positions.
+* **chars** (recall for one-character queries): the set of units with their counts.
+
+Two ways in, same terms: Whoosh analyzers built the Whoosh way (``tokenizer | filter``), used by
+the schema and for any Whoosh tooling, and fast functions (``word_positions``, ``gram_positions``,
+``char_counts``) that ingest uses to skip per-token Python objects. Tests hold them equal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from functools import lru_cache
+
+from whoosh.analysis import Composable, Filter, StopFilter, Token, Tokenizer
+
+from kb.config import DATA_DIR, read_word_list
+
+# --- normalisation ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Traditional -> simplified, character to character, from OpenCC's own character table.
+
+    Converting each character on its own (not OpenCC's phrase mode) keeps the mapping a
+    homomorphism over concatenation: normalise(a + b) == normalise(a) + normalise(b).
+    """
+    import opencc
+
+    ranges = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0)]
+    chars = [chr(cp) for start, end in ranges for cp in range(start, end)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # never seen; fall back to no conversion rather than misalign
+        return {}
+    return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
+
+
+def normalize(text: str, *, nfkc: bool = True) -> str:
+    """The one normalisation applied to documents and queries alike.
+
+    ``nfkc=False`` skips NFKC for text that ``kb.clean`` already normalised (it is idempotent,
+    just not free).
+    """
+    if nfkc:
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower().translate(_t2s_table())
+
+
+def traditional_variants() -> dict[str, str]:
+    """simplified char -> all characters (itself included) that normalise to it; for highlighting."""
+    variants: dict[str, str] = defaultdict(str)
+    for trad, simp in _t2s_table().items():
+        variants[simp] += chr(trad)
+    return {simp: simp + trads for simp, trads in variants.items()}
+
+
+# --- gram units ---------------------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+# A run of units (letters, digits, CJK), or a run of anything else (punctuation, symbols).
+_UNIT_RUN = re.compile(r"[^\W_]+|(?:[\W_])+")
+
+
+def unit_runs(norm_text: str) -> list[tuple[int, str]]:
+    """Split normalised text into runs of gram units, each with the position of its first unit.
+
+    Whitespace is removed first; every punctuation run in between advances the position by one
+    (a gap), so bigrams never join across punctuation.
+    """
+    squeezed = _SPACE.sub("", norm_text)
+    runs = []
+    pos = 0
+    for match in _UNIT_RUN.finditer(squeezed):
+        run = match.group()
+        if run[0].isalnum():
+            runs.append((pos, run))
+            pos += len(run)
+        else:
+            pos += 1
+    return runs
+
+
+def gram_positions(norm_text: str) -> dict[str, list[int]]:
+    """Character bigrams with their positions (the recall field)."""
+    positions: dict[str, list[int]] = {}
+    setdefault = positions.setdefault
+    for start, run in unit_runs(norm_text):
+        for i in range(len(run) - 1):
+            setdefault(run[i : i + 2], []).append(start + i)
+    return positions
+
+
+def char_counts(norm_text: str) -> dict[str, int]:
+    """Every unit with its count (recall for one-character queries)."""
+    counts: dict[str, int] = defaultdict(int)
+    for _, run in unit_runs(norm_text):
+        for ch in run:
+            counts[ch] += 1
+    return dict(counts)
+
+
+def query_grams(norm_query: str) -> list[tuple[str, int]]:
+    """The bigrams (with offsets relative to the first unit) that pin down a query string.
+
+    A minimal cover is enough: bigrams at offsets 0, 2, 4, ... plus the last one; one-unit runs
+    between punctuation are dropped (they only narrow, never widen, what can match).
+    """
+    grams: list[tuple[str, int]] = []
+    runs = unit_runs(norm_query)
+    if not runs:
+        return grams
+    base = runs[0][0]
+    for start, run in runs:
+        if len(run) < 2:
+            continue
+        offsets = list(range(0, len(run) - 1, 2))
+        if offsets[-1] != len(run) - 2:
+            offsets.append(len(run) - 2)
+        grams.extend((run[i : i + 2], start - base + i) for i in offsets)
+    return grams
+
+
+def units(norm_text: str) -> str:
+    """All gram units of a text, concatenated (whitespace and punctuation removed)."""
+    return "".join(run for _, run in unit_runs(norm_text))
+
+
+# --- words --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    return frozenset(read_word_list(DATA_DIR / "stopwords.txt"))
+
+
+def user_words() -> list[str]:
+    """Words jieba must keep whole: the user dictionary plus every place name we know."""
+    words = [line.split()[0] for line in read_word_list(DATA_DIR / "userdict.txt")]
+    from kb.meta.places import place_names  # late: places data is optional for analysis
+
+    words.extend(place_names())
+    return words
+
+
+class Segmenter:
+    """jieba word segmentation, with our user dictionary loaded once per process.
+
+    The hot path uses ``rjieba`` (jieba's Rust port: same dictionary and algorithm, ~30x faster);
+    ``KB_SEGMENTER=jieba`` selects the Python original. A test holds the two equal on our texts.
+    """
+
+    def __init__(self, engine: str | None = None):
+        self.engine = engine or os.environ.get("KB_SEGMENTER", "rjieba")
+        words = user_words()
+        if self.engine == "jieba":
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            self._jieba = jieba.Tokenizer()
+            for word in words:
+                self._jieba.add_word(word)
+            self.cut = lambda text: list(self._jieba.cut(text, HMM=True))
+        else:
+            import rjieba
+
+            self._jieba = rjieba.Jieba()
+            for word in words:
+                self._jieba.add_word(word, None, None)
+            self.cut = lambda text: self._jieba.cut(text, True)
+
+
+@lru_cache(maxsize=2)
+def segmenter(engine: str | None = None) -> Segmenter:
+    return Segmenter(engine)
+
+
+# Whitespace between two CJK characters is layout (spaced titles, broken lines), not a word break.
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf900-\ufaff])")
+
+
+def cut(norm_text: str) -> list[str]:
+    """jieba words of a normalised text, layout whitespace between CJK characters removed first."""
+    return segmenter().cut(_CJK_SPACE.sub("", norm_text))
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def words(norm_text: str) -> list[str]:
+    """The ranking words of a normalised text, in order (stop words and punctuation removed)."""
+    stops = stop_words()
+    return [w for w in cut(norm_text) if w not in stops and _is_word(w)]
+
+
+def word_positions(norm_text: str) -> dict[str, list[int]]:
+    positions: dict[str, list[int]] = {}
+    setdefault = positions.setdefault
+    for pos, word in enumerate(words(norm_text)):
+        setdefault(word, []).append(pos)
+    return positions
+
+
+# --- the same streams as Whoosh analyzers (tokenizer | filters) ---------------------------------
+
+
+class NormalizingTokenizer(Tokenizer):
+    """Base for our tokenizers: normalise the input, then cut it into terms."""
+
+    def terms(self, norm_text: str):  # -> iterable of (text, pos)
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos in self.terms(normalize(value)):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            yield token
+
+
+class JiebaTokenizer(NormalizingTokenizer):
+    """jieba words of the normalised text; punctuation and whitespace are not tokens."""
+
+    def terms(self, norm_text):
+        return ((w, 0) for w in cut(norm_text) if _is_word(w))
+
+    def __call__(self, value, positions=False, **kwargs):
+        # Positions are assigned after stop words go (renumbered), by PositionFilter.
+        return super().__call__(value, positions=positions, **kwargs)
+
+
+class PositionFilter(Filter):
+    """Number the surviving tokens 0, 1, 2, ...: positions count words."""
+
+    def __call__(self, tokens):
+        for pos, token in enumerate(tokens):
+            token.pos = pos
+            yield token
+
+
+class BigramTokenizer(NormalizingTokenizer):
+    """Character bigrams with unit positions (see ``unit_runs``)."""
+
+    def terms(self, norm_text):
+        for start, run in unit_runs(norm_text):
+            for i in range(len(run) - 1):
+                yield run[i : i + 2], start + i
+
+
+class UnigramTokenizer(NormalizingTokenizer):
+    def terms(self, norm_text):
+        for start, run in unit_runs(norm_text):
+            for i, ch in enumerate(run):
+                yield ch, start + i
+
+
+def word_analyzer() -> Composable:
+    return JiebaTokenizer() | StopFilter(stoplist=stop_words(), minsize=1, renumber=False) | PositionFilter()
+
+
+def gram_analyzer() -> Composable:
+    return BigramTokenizer()
+
+
+def char_analyzer() -> Composable:
+    return UnigramTokenizer()

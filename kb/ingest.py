@@ -1,0 +1,325 @@
+"""The ingest pipeline: paths -> documents -> index, incremental, de-duplicated, crash-safe.
+
+Per file: read bytes, hash them, skip if unchanged (same content and same user metadata) or a
+duplicate of another stored file; otherwise read -> clean -> metadata -> analysis in a worker
+process, then add to the index in this process and keep a copy of the original. Commits come in
+batches: a crash loses at most the batch in flight, never what was committed before it.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb import clean as cleaning
+from kb import index as kbindex
+from kb import meta as kbmeta
+from kb.config import MAX_FILE_BYTES
+from kb.errors import KBError, ReadError, UnsupportedFormat
+from kb.read import iter_files, read_bytes
+
+STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
+COMMIT_EVERY_DOCS = 1000
+COMMIT_EVERY_BYTES = 64 * 1024 * 1024
+SIDECAR_SUFFIX = ".meta.json"
+# Below this many files, worker start-up costs more than it saves.
+PARALLEL_MIN_FILES = 24
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str
+    message: str = ""
+    doc_id: str | None = None
+
+
+@dataclass
+class Summary:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    bytes_indexed: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {status: self.count(status) for status in STATUSES}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("failed") else 0
+
+    def line(self) -> str:
+        parts = ", ".join(f"{n} {status}" for status, n in self.counts.items())
+        return f"{parts} in {self.seconds:.1f} s"
+
+
+# --- user-given metadata ------------------------------------------------------------------------
+
+
+def load_manifest(path: Path) -> dict[str, dict]:
+    """A manifest: CSV with a ``path`` column, or JSON lines with a ``path`` key; list fields in CSV
+    are ``;``-separated. Paths are relative to the manifest's folder. Keyed by resolved path."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig")
+    rows: list[dict] = []
+    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    else:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    entries: dict[str, dict] = {}
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not row.get("path"):
+            raise ValueError(f"{path}: entry {number} has no path")
+        target = (path.parent / str(row["path"])).resolve()
+        entries[str(target)] = kbmeta.normalize_given(row, f"{path} entry {number}")
+    return entries
+
+
+def sidecar_for(path: Path) -> Path:
+    return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def load_sidecar(path: Path) -> dict:
+    sidecar = sidecar_for(path)
+    if not sidecar.is_file():
+        return {}
+    try:
+        fields = json.loads(sidecar.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{sidecar}: unreadable metadata ({exc})") from None
+    if not isinstance(fields, dict):
+        raise ValueError(f"{sidecar}: metadata must be a JSON object")
+    return kbmeta.normalize_given(fields, str(sidecar))
+
+
+# --- one document, in a worker ------------------------------------------------------------------
+
+
+def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> dict:
+    """Everything ``add_document`` needs for one file. Pure; runs in worker processes."""
+    path = Path(source)
+    extracted = read_bytes(path, data)
+    text = cleaning.clean(extracted.text)
+    if not any(ch.isalnum() for ch in text):
+        raise ReadError(path, "no text left after cleaning (only noise or symbols)")
+    found, text = kbmeta.extract(text, extracted.title)
+    metadata = kbmeta.merge(found, given)
+    title = metadata.get("title") or path.stem
+    fields = {
+        "id": kbindex.doc_id_for(source),
+        "path": source,
+        "sha": hashlib.sha256(data).hexdigest(),
+        "_stored_title": title,
+        "text": text,
+        "meta": {
+            "format": extracted.fmt,
+            "encoding": extracted.encoding,
+            "size": stat[0],
+            "mtime": stat[1],
+            "ingested": time.time(),
+            "given": given,
+            "extracted": {k: v for k, v in found.items() if k != "title"},
+            "warnings": extracted.warnings,
+            "extra": {k: v for k, v in metadata.items() if k not in kbmeta.LIST_KEYS + kbmeta.SCALAR_KEYS},
+        },
+    }
+    fields.update(kbindex.analyzed_fields(title, text))
+    for key in kbmeta.LIST_KEYS:
+        fields[key] = list(dict.fromkeys(metadata.get(key) or []))
+    if metadata.get("year"):
+        fields["year"] = int(metadata["year"])
+    for key in ("date", "docno"):
+        if metadata.get(key):
+            fields[key] = str(metadata[key])
+    return fields
+
+
+def _prepare_or_error(args):
+    source = args[0]
+    try:
+        return prepare(*args), None
+    except (ReadError, UnsupportedFormat) as exc:
+        return None, exc
+    except Exception as exc:  # a bug or a library failure on one file must not stop the batch
+        return None, ReadError(source, f"{type(exc).__name__}: {exc}")
+
+
+def _warm_worker():
+    from kb import analysis
+
+    analysis.segmenter()
+    analysis.stop_words()
+
+
+# --- the batch ----------------------------------------------------------------------------------
+
+
+class Ingest:
+    """One ingest run into one index. ``run`` returns a Summary; it never raises for a bad file."""
+
+    def __init__(self, index_dir: Path, batch_meta: dict | None = None, manifest: dict | None = None,
+                 jobs: int | None = None, report=None, progress: bool = False, lock_timeout: float | None = None):
+        self.index_dir = Path(index_dir)
+        self.batch_meta = batch_meta or {}
+        self.manifest = manifest or {}
+        self.jobs = jobs or os.cpu_count() or 1
+        self.report = report or (lambda line: print(line, file=sys.stderr))
+        self.progress = progress
+        self.lock_timeout = lock_timeout
+        self.summary = Summary()
+        self.store = kbindex.OriginalsStore.beside(self.index_dir)
+
+    def _note(self, path, status: str, message: str = "", doc_id: str | None = None):
+        self.summary.results.append(FileResult(str(path), status, message, doc_id))
+        if status in ("failed", "skipped", "duplicate"):
+            self.report(f"{status}: {path}: {message}" if message else f"{status}: {path}")
+
+    def _given(self, path: Path) -> dict:
+        return kbmeta.merge(self.batch_meta, self.manifest.get(str(path), {}), load_sidecar(path))
+
+    def run(self, paths: list[str | os.PathLike]) -> Summary:
+        from tqdm import tqdm
+
+        started = time.monotonic()
+        files = []
+        for path, problem in iter_files([Path(p) for p in paths]):
+            if problem:
+                self._note(path, "failed", problem)
+            else:
+                files.append(path)
+        ix = kbindex.open_index(self.index_dir, create=True)
+        bar = tqdm(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
+        report = self.report
+        if self.progress:  # messages go above the bar, not through it
+            self.report = lambda line: bar.write(line, file=sys.stderr)
+        try:
+            self._index(ix, files, bar)
+        finally:
+            bar.close()
+            self.report = report
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+    def _candidates(self, searcher, files, bar):
+        """Yield work for the files that need it; note unchanged, duplicates and unreadable files."""
+        seen_sha: dict[str, str] = {}
+        for path in files:
+            source = str(path.resolve())
+            try:
+                st = path.stat()
+                if st.st_size > MAX_FILE_BYTES:
+                    raise ValueError(f"file too large ({st.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+                given = self._given(path)
+                data = path.read_bytes()
+            except ValueError as exc:
+                self._note(path, "failed", str(exc))
+                bar.update(1)
+                continue
+            except OSError as exc:
+                self._note(path, "failed", f"cannot read ({exc.strerror or exc})")
+                bar.update(1)
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            doc_id = kbindex.doc_id_for(source)
+            stored = searcher.document(id=doc_id)
+            if stored and stored.get("sha") == sha and stored.get("meta", {}).get("given") == given:
+                self._note(path, "unchanged", doc_id=doc_id)
+                bar.update(1)
+                continue
+            twin = seen_sha.get(sha) or _path_of(searcher.document(sha=sha))
+            if twin and twin != source:
+                self._note(path, "duplicate", f"same content as {twin}")
+                bar.update(1)
+                continue
+            seen_sha[sha] = source
+            yield (source, data, given, (st.st_size, st.st_mtime)), bool(stored)
+
+    def _prepared(self, work):
+        """``(args, existed, fields, error)`` in input order; in worker processes when it pays."""
+        work = iter(work)
+        first = list(itertools.islice(work, PARALLEL_MIN_FILES))
+        if self.jobs <= 1 or len(first) < PARALLEL_MIN_FILES:
+            for args, existed in itertools.chain(first, work):
+                yield (args, existed, *_prepare_or_error(args))
+            return
+        window = self.jobs * 4  # bounded: only this many files' bytes are in flight
+        with ProcessPoolExecutor(self.jobs, initializer=_warm_worker) as pool:
+            in_flight: collections.deque = collections.deque()
+            for args, existed in itertools.chain(first, work):
+                in_flight.append((args, existed, pool.submit(_prepare_or_error, args)))
+                if len(in_flight) >= window:
+                    args_, existed_, future = in_flight.popleft()
+                    yield (args_, existed_, *future.result())
+            while in_flight:
+                args_, existed_, future = in_flight.popleft()
+                yield (args_, existed_, *future.result())
+
+    def _index(self, ix, files, bar):
+        writer = kbindex.writer(ix, timeout=self.lock_timeout)
+        pending_docs = pending_bytes = 0
+        try:
+            with ix.searcher() as searcher:
+                for args, existed, fields, error in self._prepared(self._candidates(searcher, files, bar)):
+                    source, data = args[0], args[1]
+                    bar.update(1)
+                    if error is not None:
+                        status = "skipped" if isinstance(error, UnsupportedFormat) else "failed"
+                        self._note(source, status, error.cause)
+                        continue
+                    self.store.put(fields["sha"], Path(source).suffix, data)
+                    writer.update_document(**fields)
+                    self._note(source, "updated" if existed else "added", doc_id=fields["id"])
+                    self.summary.bytes_indexed += len(data)
+                    pending_docs += 1
+                    pending_bytes += len(data)
+                    if pending_docs >= COMMIT_EVERY_DOCS or pending_bytes >= COMMIT_EVERY_BYTES:
+                        writer.commit()
+                        writer = kbindex.writer(ix, timeout=self.lock_timeout)
+                        pending_docs = pending_bytes = 0
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+
+
+def _path_of(stored: dict | None) -> str | None:
+    return stored.get("path") if stored else None
+
+
+def remove(index_dir: Path, ids_or_paths: list[str], lock_timeout: float | None = None) -> list[tuple[str, bool]]:
+    """Remove documents by id or source path; returns (what, found) pairs."""
+    ix = kbindex.open_index(index_dir)
+    writer = kbindex.writer(ix, timeout=lock_timeout)
+    outcome = []
+    try:
+        for item in ids_or_paths:
+            removed = writer.delete_by_term("id", item)
+            if not removed:
+                removed = writer.delete_by_term("path", str(Path(item).resolve()))
+            outcome.append((item, bool(removed)))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return outcome
+
+
+__all__ = ["Ingest", "Summary", "FileResult", "load_manifest", "load_sidecar", "remove", "prepare", "KBError"]

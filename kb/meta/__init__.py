@@ -1,0 +1,67 @@
+"""Metadata: what a document is (title, year, date, places, sectors, ...), extracted or given.
+
+``extract`` reads clean text; ``merge`` lets what the user gave win over what was extracted.
+Field names here are the index's field names (see ``kb.index``).
+"""
+
+from __future__ import annotations
+
+from kb.meta.dates import document_year
+from kb.meta.title import extract_title
+
+LIST_KEYS = ("counties", "sectors", "cities", "provinces", "doctype", "issuer", "topics")
+SCALAR_KEYS = ("title", "year", "date", "docno")
+# Singular or alternative spellings users write in manifests and sidecars.
+ALIASES = {
+    "county": "counties", "sector": "sectors", "city": "cities", "province": "provinces",
+    "topic": "topics", "type": "doctype", "issuers": "issuer", "doctypes": "doctype",
+    "document_number": "docno", "发文字号": "docno", "标题": "title", "年份": "year",
+    "县": "counties", "区县": "counties", "领域": "sectors", "行业": "sectors",
+}
+
+
+def extract(text: str, title_hint: str | None = None) -> tuple[dict, str]:
+    """Metadata found in clean text; returns ``(metadata, text)`` (a glued title gets its own line)."""
+    title, text = extract_title(text, title_hint)
+    year, date = document_year(text, title)
+    meta = {
+        "title": title,
+        "year": year,
+        "date": date.iso() if date else None,
+        "counties": [],
+        "sectors": [],
+    }
+    return meta, text
+
+
+def normalize_given(fields: dict, origin: str) -> dict:
+    """User metadata in our field names and types; raises ValueError naming the bad field."""
+    out: dict = {}
+    for key, value in fields.items():
+        key = ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
+        if value is None or value == "" or value == []:
+            continue
+        if key == "year":
+            try:
+                year = int(str(value).strip().removesuffix("年"))
+            except ValueError:
+                raise ValueError(f"{origin}: year {value!r} is not a year") from None
+            if not 1000 <= year <= 2999:
+                raise ValueError(f"{origin}: year {value!r} is out of range")
+            out["year"] = year
+        elif key in LIST_KEYS:
+            items = value if isinstance(value, (list, tuple)) else str(value).replace("；", ";").split(";")
+            out[key] = [str(item).strip() for item in items if str(item).strip()]
+        elif key in ("path", "file", "filename"):
+            continue
+        else:
+            out[key] = value if isinstance(value, (str, int, float, bool, list)) else str(value)
+    return out
+
+
+def merge(extracted: dict, *given: dict) -> dict:
+    """Later sources win, field by field; ``given`` in increasing order of precedence."""
+    merged = dict(extracted)
+    for source in given:
+        merged.update(source)
+    return merged

@@ -1,0 +1,84 @@
+"""The title of a document: the format's own title, else the first title-like line.
+
+Scraped documents often have the title glued to the body (``…2021年晋中统战工作综述2021年,恰逢…``);
+we cut it after the document-type word (综述, 报告, 通知, …) that ends it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kb.config import DATA_DIR, read_word_list
+
+MAX_TITLE = 80
+# Lines that come before a title in official documents and are not titles themselves.
+_NOT_TITLE = re.compile(
+    r"^(?:附件\s*\d*[::]?|\S{0,20}[〔\[(]\d{4}[〕\])]\s*\d+\s*号|密级.*|特急|加急|急件|"
+    r"[\d〇零一二三四五六七八九十]{4}\s*年.{0,8}[日月]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|[-—_=*#]+)$"
+)
+_SITE_SUFFIX = re.compile(r"\s*(?:[_|]|\s-\s|\s—\s).{2,40}$")
+_SPACED = re.compile(r"^(?:\S\s+){2,}\S$")
+
+
+@lru_cache(maxsize=1)
+def doctype_words() -> tuple[tuple[str, str], ...]:
+    """(word, type) pairs from data/doctypes.txt, longest word first."""
+    pairs = []
+    for line in read_word_list(DATA_DIR / "doctypes.txt"):
+        word, _, kind = line.partition("\t")
+        pairs.append((word.strip(), (kind or word).strip()))
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@lru_cache(maxsize=1)
+def _glued_title_end() -> re.Pattern:
+    words = "|".join(re.escape(w) for w, _ in doctype_words() if len(w) >= 2)
+    # A title ends with a type word, directly followed by the body: a year, a date or a sentence.
+    return re.compile(rf"^(.{{4,{MAX_TITLE}}}?(?:{words}))(?=\d{{4}}年|[\d一二三四五六七八九十]+月|[^\s,。]{{2,}}[,。:])")
+
+
+def clean_title(title: str) -> str:
+    """Tidy a title: drop a web page's site suffix, join spaced-out characters, trim."""
+    title = " ".join(title.split())
+    if _SPACED.match(title):
+        title = title.replace(" ", "")
+    return title.strip(" #*:-—_")
+
+
+def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
+    """Return ``(title, text)``; when the title was glued to the body, the text gets a line break after it."""
+    if hint:
+        hint = clean_title(_SITE_SUFFIX.sub("", hint) if len(hint) > 12 else hint)
+        if 2 <= len(hint) <= 2 * MAX_TITLE:
+            return hint, text
+    lines = text.split("\n")
+    for i, line in enumerate(lines[:15]):
+        line = line.strip()
+        if not line or _NOT_TITLE.match(line):
+            continue
+        if len(line) <= MAX_TITLE:
+            title = clean_title(line)
+            following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if following and _continues_title(title, following):
+                title += following
+            return title, text
+        glued = _glued_title_end().match(line)
+        if glued:
+            title = glued.group(1)
+            lines[i] = title + "\n" + line[len(title) :]
+            return clean_title(title), "\n".join(lines)
+        return _first_phrase(line), text
+    return "", text
+
+
+def _continues_title(title: str, following: str) -> bool:
+    """A title broken over two lines: the first does not end with a type word, the second does."""
+    if len(title) + len(following) > MAX_TITLE or title.endswith(tuple(w for w, _ in doctype_words())):
+        return False
+    return len(following) <= 30 and following.endswith(tuple(w for w, _ in doctype_words() if len(w) >= 2))
+
+
+def _first_phrase(line: str) -> str:
+    head = re.split(r"[。!?;]", line, maxsplit=1)[0]
+    return head if len(head) <= MAX_TITLE else head[: MAX_TITLE - 1] + "…"

@@ -1,0 +1,507 @@
+"""Search: query -> matching documents, ranked, counted by facet, with highlighted snippets.
+
+Matching is exact where it matters: a term matches a document when the document contains the
+term's string (checked on character bigrams with positions, whitespace-insensitive) or, for an
+unquoted term, all of the term's jieba words. Ranking is BM25F over words (body + boosted title)
+plus a BM25 score for the exact string; documents that contain more of the query's strings
+exactly always come first.
+
+    kb = KnowledgeBase(index_dir)
+    results = kb.search("乡村振兴 祁县", filters={"year": [2021]}, sort="relevance", page=1)
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from kb import analysis, highlight
+from kb import index as kbindex
+from kb.errors import QueryError
+from kb.postings import Postings, decode_positions
+from kb.query import ParsedQuery, Term, parse
+
+K1, B = 1.2, 0.75
+SORTS = ("relevance", "newest", "oldest")
+MAX_PAGE_SIZE = 100
+MAX_LIKE_CHARS = 20000
+LIKE_TERMS = 60
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    id: str
+    path: str
+    title: str
+    year: int | None
+    counties: list[str]
+    sectors: list[str]
+    score: float
+    snippet: str
+    exact: int = 0  # how many of the query's strings the document contains exactly
+    fields: dict = field(default_factory=dict)  # the other facet values (cities, doctype, ...)
+
+    def to_dict(self) -> dict:
+        data = {k: getattr(self, k) for k in ("id", "path", "title", "year", "counties", "sectors", "score", "snippet")}
+        data["score"] = round(self.score, 4)
+        data.update(self.fields)
+        return data
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict]
+    page: int = 1
+    page_size: int = 10
+    sort: str = "relevance"
+    took_ms: float = 0.0
+    terms: list[str] = field(default_factory=list)  # normalised query strings, for highlighting
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "pages": self.pages,
+            "page_size": self.page_size,
+            "sort": self.sort,
+            "took_ms": round(self.took_ms, 2),
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets,
+        }
+
+
+# --- one generation of the index ----------------------------------------------------------------
+
+
+class Snapshot:
+    """A searcher over one generation of the index, with the per-document caches search needs."""
+
+    def __init__(self, ix):
+        self.searcher = ix.searcher()
+        self.postings = Postings(self.searcher)
+
+    def close(self):
+        self.searcher.close()
+
+    @cached_property
+    def live(self) -> set[int]:
+        return set(self.postings.live_docs())
+
+    @cached_property
+    def years(self) -> dict[int, int]:
+        """docnum -> year, for documents that have one."""
+        years = {}
+        for docnum in self.live:
+            year = self.searcher.stored_fields(docnum).get("year")
+            if year:
+                years[docnum] = year
+        return years
+
+    def facet_values(self, fieldname: str) -> dict[int, list[str]]:
+        """docnum -> values of a list field, read from the field's posting lists once."""
+        cache = self.__dict__.setdefault("_facet_values", {})
+        if fieldname not in cache:
+            values: dict[int, list[str]] = defaultdict(list)
+            reader = self.searcher.reader()
+            for term in reader.lexicon(fieldname):
+                text = term.decode("utf-8")
+                for docnum in self.postings.docs(fieldname, text):
+                    values[docnum].append(text)
+            cache[fieldname] = values
+        return cache[fieldname]
+
+    def docs_with(self, fieldname: str, value: str) -> set[int]:
+        return set(self.postings.docs(fieldname, value))
+
+
+# --- evaluating terms ---------------------------------------------------------------------------
+
+
+@dataclass
+class TermMatch:
+    """Documents a term matches: ``exact`` docnum -> occurrences; ``scores`` docnum -> BM25."""
+
+    exact: dict[int, int]
+    scores: dict[int, float]
+
+    @property
+    def docs(self) -> set[int]:
+        return set(self.scores)
+
+
+class Evaluator:
+    def __init__(self, snapshot: Snapshot):
+        self.snap = snapshot
+        self.p = snapshot.postings
+
+    # exact strings
+
+    def exact(self, norm: str, in_title: bool = False) -> dict[int, int]:
+        """docnum -> occurrences of the normalised string (body and title, or title only)."""
+        found = self._exact_in(norm, "title_grams", "title_grams")
+        if not in_title:
+            for docnum, n in self._exact_in(norm, "grams", "chars").items():
+                found[docnum] = found.get(docnum, 0) + n
+        return found
+
+    def _exact_in(self, norm: str, gram_field: str, char_field: str) -> dict[int, int]:
+        unit_string = analysis.units(norm)
+        if not unit_string:
+            return {}
+        if len(unit_string) == 1:
+            ids, weights, _ = self.p._read(char_field, unit_string, False)
+            return {d: int(w) or 1 for d, w in zip(ids, weights)}
+        grams = analysis.query_grams(norm)
+        if not grams:  # only one-unit runs between punctuation: fall back to the units present
+            return self._all_units(unit_string, char_field)
+        postings = sorted(((g, off, self.p.docs(gram_field, g)) for g, off in grams), key=lambda x: len(x[2]))
+        candidates = set(postings[0][2])
+        for _, _, docs in postings[1:]:
+            candidates.intersection_update(docs)
+            if not candidates:
+                return {}
+        known = self._known_exact(unit_string, norm, gram_field, candidates)
+        found = dict(known)
+        todo = candidates.difference(known)
+        if todo:
+            values = [(off, self.p.positions(gram_field, g, todo)) for g, off, _ in postings]
+            for docnum in todo:
+                starts = None
+                for off, by_doc in values:
+                    shifted = {p - off for p in decode_positions(by_doc[docnum])}
+                    starts = shifted if starts is None else starts & shifted
+                    if not starts:
+                        break
+                if starts:
+                    found[docnum] = len(starts)
+        return found
+
+    def _known_exact(self, unit_string: str, norm: str, gram_field: str, candidates: set[int]) -> dict[int, int]:
+        """Documents where the string is a whole jieba word: exact without reading positions."""
+        if gram_field != "grams" or unit_string != norm.strip() or not unit_string.isalnum():
+            return {}
+        return {d: int(w) for d, w in self.p.weights("body", unit_string).items() if d in candidates}
+
+    def _all_units(self, unit_string: str, char_field: str) -> dict[int, int]:
+        docs = None
+        for ch in set(unit_string):
+            these = set(self.p.docs(char_field, ch))
+            docs = these if docs is None else docs & these
+        return {d: 1 for d in docs or ()}
+
+    # ranking
+
+    def bm25(self, fieldname: str, word: str, boost: float = 1.0) -> dict[int, float]:
+        weights = self.p.weights(fieldname, word)
+        if not weights:
+            return {}
+        lengths, mean = self.p.lengths(fieldname)
+        idf = self.p.idf(len(weights)) * boost
+        return {
+            d: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths.get(d, mean) / mean))
+            for d, tf in weights.items()
+        }
+
+    def words_match(self, words: list[str], in_title: bool) -> dict[int, float]:
+        """Documents with every word (in the title, or anywhere), scored BM25F."""
+        total: dict[int, float] | None = None
+        for word in words:
+            scores = self.bm25("title", word, kbindex.TITLE_BOOST)
+            if not in_title:
+                for d, s in self.bm25("body", word).items():
+                    scores[d] = scores.get(d, 0.0) + s
+            if total is None:
+                total = scores
+            else:
+                total = {d: total[d] + s for d, s in scores.items() if d in total}
+            if not total:
+                return {}
+        return total or {}
+
+    def term(self, term: Term) -> TermMatch:
+        norm = analysis.normalize(term.text).strip()
+        exact = self.exact(norm, term.in_title)
+        words = analysis.words(norm) or ([norm] if norm else [])
+        word_scores = self.words_match(words, term.in_title)
+        scores: dict[int, float] = {}
+        lengths, mean = self.p.lengths("body")
+        if exact:
+            idf = self.p.idf(len(exact))
+            for d, tf in exact.items():
+                scores[d] = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths.get(d, mean) / mean))
+        if not term.phrase:
+            for d, s in word_scores.items():
+                scores[d] = scores.get(d, 0.0) + s
+        else:
+            for d in scores:
+                scores[d] += word_scores.get(d, 0.0)
+        return TermMatch(exact, scores)
+
+
+# --- the knowledge base -------------------------------------------------------------------------
+
+
+def _normalize_filters(filters: dict | None) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for name, values in (filters or {}).items():
+        if name not in kbindex.FACETS:
+            raise QueryError(f"unknown filter {name!r}; known: {', '.join(kbindex.FACETS)}")
+        if values is None or values == "" or values == []:
+            continue
+        values = values if isinstance(values, (list, tuple, set)) else [values]
+        if name == "year":
+            try:
+                values = [int(v) for v in values]
+            except (TypeError, ValueError):
+                raise QueryError(f"year filter {values!r} is not a year") from None
+        out[name] = list(values)
+    return out
+
+
+def parse_years(spec: str | None) -> tuple[int | None, int | None]:
+    """``2018-2021``, ``2018-``, ``-2021`` or ``2020`` -> (from, to)."""
+    if not spec:
+        return None, None
+    spec = str(spec).strip().replace("—", "-").replace("~", "-").replace("至", "-")
+    try:
+        if "-" in spec:
+            a, _, b = spec.partition("-")
+            return (int(a) if a.strip() else None), (int(b) if b.strip() else None)
+        return int(spec), int(spec)
+    except ValueError:
+        raise QueryError(f"year range {spec!r} is not like 2018-2021") from None
+
+
+class KnowledgeBase:
+    """The search API over one index folder. Thread-safe; picks up new commits by itself."""
+
+    def __init__(self, index_dir: str | Path):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.RLock()
+        self._ix = None
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The current generation (re-opened when an ingest has committed since)."""
+        with self._lock:
+            if self._ix is None:
+                self._ix = kbindex.open_index(self.index_dir)
+            if self._snapshot is None or not self._snapshot.searcher.up_to_date():
+                old = self._snapshot
+                self._ix = kbindex.open_index(self.index_dir)
+                self._snapshot = Snapshot(self._ix)
+                if old is not None:
+                    old.close()
+            return self._snapshot
+
+    def close(self):
+        with self._lock:
+            if self._snapshot:
+                self._snapshot.close()
+                self._snapshot = None
+
+    # -- search
+
+    def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
+               sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
+               within: set[str] | None = None, snippets: bool = True) -> Results:
+        """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
+        ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids."""
+        started = time.perf_counter()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        try:
+            page, page_size = int(page), int(page_size)
+        except (TypeError, ValueError):
+            raise QueryError("page and page size must be numbers") from None
+        if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise QueryError(f"page must be >= 1 and page size 1..{MAX_PAGE_SIZE}")
+        filters = _normalize_filters(filters)
+        year_from, year_to = parse_years(years) if isinstance(years, (str, type(None))) else years
+        with self._lock:
+            snap = self.snapshot()
+            ev = Evaluator(snap)
+            if like:
+                if len(query or "") > MAX_LIKE_CHARS:
+                    raise QueryError(f"the passage is too long (the limit is {MAX_LIKE_CHARS} characters)")
+                ranked, strings, words = self._like(ev, query)
+                parsed = None
+            else:
+                parsed = parse(query)
+                ranked, strings, words = self._match(ev, parsed)
+            allowed = self._allowed(snap, filters, year_from, year_to, within)
+            if allowed is not None:
+                ranked = {d: v for d, v in ranked.items() if d in allowed}
+            facets = self._facets(snap, ranked.keys())
+            order = self._order(snap, ranked, sort if (like or not parsed.is_empty()) else (
+                sort if sort != "relevance" else "newest"))
+            start = (page - 1) * page_size
+            page_docs = order[start:start + page_size]
+            hits = [self._hit(snap, d, ranked[d], strings, words, snippets) for d in page_docs]
+        return Results(query=query, total=len(ranked), hits=hits, facets=facets, page=page,
+                       page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
+                       terms=list(strings))
+
+    def _match(self, ev: Evaluator, parsed: ParsedQuery):
+        """docnum -> (exact count, score) for documents matching every clause."""
+        snap = ev.snap
+        if parsed.is_empty() or not parsed.positive:
+            ranked = {d: (0, 0.0) for d in snap.live}
+        else:
+            ranked = None
+            for clause in parsed.positive:
+                clause_scores: dict[int, tuple[int, float]] = {}
+                for term in clause.terms:
+                    match = ev.term(term)
+                    for d, s in match.scores.items():
+                        e, old = clause_scores.get(d, (0, 0.0))
+                        clause_scores[d] = (max(e, 1 if d in match.exact else 0), old + s)
+                if ranked is None:
+                    ranked = clause_scores
+                else:
+                    ranked = {d: (e + clause_scores[d][0], s + clause_scores[d][1])
+                              for d, (e, s) in ranked.items() if d in clause_scores}
+                if not ranked:
+                    break
+            ranked = ranked or {}
+        for clause in parsed.negative:
+            for term in clause.terms:
+                excluded = ev.term(term).docs
+                ranked = {d: v for d, v in ranked.items() if d not in excluded}
+        strings, words = [], []
+        for term in parsed.terms():
+            norm = analysis.normalize(term.text).strip()
+            if norm:
+                strings.append(norm)
+                if not term.phrase:
+                    words.extend(analysis.words(norm))
+        return ranked, tuple(strings), tuple(words)
+
+    def _like(self, ev: Evaluator, passage: str):
+        """Passage search: the passage's most telling words, any of which may match (BM25)."""
+        norm = analysis.normalize(passage or "")
+        counts = Counter(w for w in analysis.words(norm) if len(w) > 1 or not w.isascii())
+        p = ev.p
+        weighted = []
+        for word, qtf in counts.items():
+            df = p.doc_frequency("body", word)
+            if df:
+                weighted.append((qtf * p.idf(df), word, qtf))
+        top = heapq.nlargest(LIKE_TERMS, weighted)
+        scores: dict[int, float] = defaultdict(float)
+        for _, word, qtf in top:
+            for d, s in ev.bm25("body", word).items():
+                scores[d] += qtf * s
+            for d, s in ev.bm25("title", word, kbindex.TITLE_BOOST).items():
+                scores[d] += qtf * s
+        ranked = {d: (0, s) for d, s in scores.items()}
+        return ranked, (), tuple(w for _, w, _ in top[:12])
+
+    def _allowed(self, snap: Snapshot, filters, year_from, year_to, within) -> set[int] | None:
+        allowed: set[int] | None = None
+
+        def narrow(docs: set[int]):
+            nonlocal allowed
+            allowed = docs if allowed is None else allowed & docs
+
+        for name, values in filters.items():
+            if name == "year":
+                wanted = set(values)
+                narrow({d for d, y in snap.years.items() if y in wanted})
+            else:
+                fieldname = kbindex.FACETS[name]
+                docs: set[int] = set()
+                for value in values:
+                    docs |= snap.docs_with(fieldname, str(value))
+                narrow(docs)
+        if year_from is not None or year_to is not None:
+            lo = year_from if year_from is not None else -1
+            hi = year_to if year_to is not None else 10**6
+            narrow({d for d, y in snap.years.items() if lo <= y <= hi})
+        if within is not None:
+            docs = set()
+            for doc_id in within:
+                docs.update(snap.postings.docs("id", doc_id))
+            narrow(docs)
+        return allowed
+
+    def _facets(self, snap: Snapshot, docs) -> dict[str, dict]:
+        docs = list(docs)
+        facets: dict[str, dict] = {}
+        years = snap.years
+        counts = Counter(years[d] for d in docs if d in years)
+        facets["year"] = {str(y): n for y, n in sorted(counts.items(), reverse=True)}
+        for name, fieldname in kbindex.FACETS.items():
+            if name == "year":
+                continue
+            values = snap.facet_values(fieldname)
+            counts = Counter(v for d in docs for v in values.get(d, ()))
+            facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return facets
+
+    def _order(self, snap: Snapshot, ranked: dict, sort: str) -> list[int]:
+        if sort == "relevance":
+            return sorted(ranked, key=lambda d: (ranked[d][0], ranked[d][1], -d), reverse=True)
+        years = snap.years
+        if sort == "newest":
+            return sorted(ranked, key=lambda d: (d in years, years.get(d, 0), ranked[d], d), reverse=True)
+        return sorted(ranked, key=lambda d: (d not in years, years.get(d, 0), -ranked[d][0], -ranked[d][1], d))
+
+    def _hit(self, snap: Snapshot, docnum: int, rank, strings, words, snippets: bool) -> Hit:
+        stored = snap.searcher.stored_fields(docnum)
+        text = stored.get("text", "")
+        exact, score = rank
+        other = {k: stored.get(k) or [] for k in ("cities", "provinces", "doctype", "issuer", "topics")}
+        return Hit(
+            id=stored["id"], path=stored.get("path", ""), title=stored.get("title", ""),
+            year=stored.get("year"), counties=stored.get("counties") or [], sectors=stored.get("sectors") or [],
+            score=score + 1000.0 * exact, exact=exact, fields=other,
+            snippet=highlight.snippet(text, strings, words) if snippets else "",
+        )
+
+    # -- documents
+
+    def document(self, doc_id: str) -> dict | None:
+        """All stored fields of a document, or None."""
+        with self._lock:
+            stored = self.snapshot().searcher.document(id=doc_id)
+        return dict(stored) if stored else None
+
+    def documents(self):
+        """Every stored document's fields except the text, in index order."""
+        with self._lock:
+            snap = self.snapshot()
+            for docnum in sorted(snap.live):
+                stored = dict(snap.searcher.stored_fields(docnum))
+                stored.pop("text", None)
+                yield stored
+
+    def count(self) -> int:
+        return len(self.snapshot().live)
+
+    def facets(self, filters: dict | None = None) -> dict[str, dict]:
+        return self.search("", filters=filters, page_size=1, snippets=False).facets
+
+    def original(self, doc_id: str) -> Path | None:
+        """The stored copy of a document's original file."""
+        stored = self.document(doc_id)
+        if not stored:
+            return None
+        store = kbindex.OriginalsStore.beside(self.index_dir)
+        return store.get(stored["sha"], Path(stored["path"]).suffix)
