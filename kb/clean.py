@@ -86,10 +86,10 @@ def wrap_width(lines: list[str]) -> int | None:
     if len(lengths) < 4:
         return None
     width, _ = Counter(lengths).most_common(1)[0]
-    width = max(n for n in lengths if n <= width + 2) if width else width
-    near_full = sum(1 for n in lengths if width - 2 <= n <= width)
-    if near_full >= max(3, 0.3 * len(lengths)):
-        return width
+    near_full = sum(1 for n in lengths if width - 2 <= n <= width + 2)
+    longer = sum(1 for n in lengths if n > width + 2)
+    if near_full >= max(3, 0.3 * len(lengths)) and longer <= 0.1 * len(lengths):
+        return max(n for n in lengths if n <= width + 2)
     return None
 
 

@@ -234,8 +234,11 @@ class Evaluator:
                 return {}
         return total or {}
 
-    def term(self, term: Term) -> TermMatch:
+    def term(self, term: Term) -> TermMatch | None:
+        """What one term matches, or None for a term with nothing searchable in it (``,`` or ``-``)."""
         norm = analysis.normalize(term.text).strip()
+        if not analysis.units(norm):
+            return None
         exact = self.exact(norm, term.in_title)
         words = analysis.words(norm) or ([norm] if norm else [])
         word_scores = self.words_match(words, term.in_title)
@@ -361,14 +364,15 @@ class KnowledgeBase:
     def _match(self, ev: Evaluator, parsed: ParsedQuery):
         """docnum -> (exact count, score) for documents matching every clause."""
         snap = ev.snap
-        if parsed.is_empty() or not parsed.positive:
-            ranked = {d: (0, 0.0) for d in snap.live}
+        positive = [[m for m in map(ev.term, c.terms) if m is not None] for c in parsed.positive]
+        positive = [matches for matches in positive if matches]
+        if not positive:
+            ranked = {d: (0, 0.0) for d in snap.live} if not parsed.positive else {}
         else:
             ranked = None
-            for clause in parsed.positive:
+            for matches in positive:
                 clause_scores: dict[int, tuple[int, float]] = {}
-                for term in clause.terms:
-                    match = ev.term(term)
+                for match in matches:
                     for d, s in match.scores.items():
                         e, old = clause_scores.get(d, (0, 0.0))
                         clause_scores[d] = (max(e, 1 if d in match.exact else 0), old + s)
@@ -381,9 +385,8 @@ class KnowledgeBase:
                     break
             ranked = ranked or {}
         for clause in parsed.negative:
-            for term in clause.terms:
-                excluded = ev.term(term).docs
-                ranked = {d: v for d, v in ranked.items() if d not in excluded}
+            for match in filter(None, map(ev.term, clause.terms)):
+                ranked = {d: v for d, v in ranked.items() if d not in match.scores}
         strings, words = [], []
         for term in parsed.terms():
             norm = analysis.normalize(term.text).strip()

@@ -46,6 +46,21 @@ def clean_title(title: str) -> str:
     return title.strip(" #*:-—_")
 
 
+@lru_cache(maxsize=1)
+def _issuer_line() -> re.Pattern:
+    """A letterhead line: an organisation's name, maybe followed by 文件 (red-header documents)."""
+    suffixes = "|".join(re.escape(w) for w in sorted(read_word_list(DATA_DIR / "issuer_suffixes.txt"), key=len, reverse=True))
+    return re.compile(rf"^[^,。:;]{{2,40}}(?:{suffixes})(?:文件)?$")
+
+
+_TRAILING_NOTE = re.compile(r"\s*[(（][^()（）]{1,12}[)）]$")  # (试行), (2022年度), (草案)
+
+
+def ends_with_doctype(title: str) -> bool:
+    core = _TRAILING_NOTE.sub("", title).rstrip("。.:;,")
+    return core.endswith(tuple(w for w, _ in doctype_words()))
+
+
 def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
     """Return ``(title, text)``; when the title was glued to the body, the text gets a line break after it."""
     if hint:
@@ -53,30 +68,45 @@ def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
         if 2 <= len(hint) <= 2 * MAX_TITLE:
             return hint, text
     lines = text.split("\n")
-    for i, line in enumerate(lines[:15]):
-        line = line.strip()
-        if not line or _NOT_TITLE.match(line):
-            continue
-        if len(line) <= MAX_TITLE:
-            title = clean_title(line)
-            following = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            if following and _continues_title(title, following):
-                title += following
-            return title, text
-        glued = _glued_title_end().match(line)
+    head = [(i, line.strip()) for i, line in enumerate(lines[:25]) if line.strip()][:8]
+    candidates = [(i, line) for i, line in head if not _NOT_TITLE.match(line)]
+    if not candidates:
+        return "", text
+    first_i, first = candidates[0]
+    if len(first) > MAX_TITLE:
+        glued = _glued_title_end().match(first)
         if glued:
             title = glued.group(1)
-            lines[i] = title + "\n" + line[len(title) :]
+            lines[first_i] = title + "\n" + first[len(title):]
             return clean_title(title), "\n".join(lines)
-        return _first_phrase(line), text
-    return "", text
+        return _first_phrase(first), text
+    # The first line that ends like a title (…报告, …通知 (试行)) wins over letterheads above it.
+    for k, (i, line) in enumerate(candidates):
+        if len(line) > MAX_TITLE:
+            break
+        title = clean_title(line)
+        following = candidates[k + 1][1] if k + 1 < len(candidates) else ""
+        if following.startswith(("——", "--", "—")) and len(title) + len(following) <= 2 * MAX_TITLE:
+            return clean_title(title + following), text  # title with its subtitle line
+        if ends_with_doctype(title) or (following and _continues_title(title, following)):
+            if following and _continues_title(title, following):
+                title += following
+            if len(_TRAILING_NOTE.sub("", title)) <= 6 and k > 0 and _issuer_line().match(candidates[k - 1][1]):
+                title = candidates[k - 1][1] + title  # a bare 工作总结 under its issuer's name
+            if following and _TRAILING_NOTE.fullmatch(following) and len(title) + len(following) <= MAX_TITLE:
+                title += following  # 工作总结 / (2022年度)
+            return title, text
+    for _, line in candidates:
+        if len(line) <= MAX_TITLE and not _issuer_line().match(line):
+            return clean_title(line), text
+    return clean_title(first) if len(first) <= MAX_TITLE else _first_phrase(first), text
 
 
 def _continues_title(title: str, following: str) -> bool:
     """A title broken over two lines: the first does not end with a type word, the second does."""
-    if len(title) + len(following) > MAX_TITLE or title.endswith(tuple(w for w, _ in doctype_words())):
+    if len(title) + len(following) > MAX_TITLE or ends_with_doctype(title):
         return False
-    return len(following) <= 30 and following.endswith(tuple(w for w, _ in doctype_words() if len(w) >= 2))
+    return len(following) <= 30 and ends_with_doctype(following) and not _issuer_line().match(title)
 
 
 def _first_phrase(line: str) -> str:
