@@ -198,7 +198,7 @@ def cut(norm_text: str) -> list[str]:
 
 
 def _is_word(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
+    return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
 def words(norm_text: str) -> list[str]:

@@ -27,6 +27,7 @@ from whoosh.system import pack_uint
 from kb import analysis
 from kb.config import LOCK_TIMEOUT_SECONDS
 from kb.errors import IndexLocked
+from kb.writer import FastWriter
 
 INDEX_NAME = "kb"
 SCHEMA_VERSION = 1
@@ -173,7 +174,7 @@ def writer(ix, timeout: float | None = None, **kwargs):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return ix.writer(**kwargs)
+            return FastWriter(ix, **kwargs)
         except index.LockError:
             if time.monotonic() >= deadline:
                 raise IndexLocked(

@@ -8,7 +8,6 @@ batches: a crash loses at most the batch in flight, never what was committed bef
 
 from __future__ import annotations
 
-import collections
 import csv
 import hashlib
 import io
@@ -17,7 +16,6 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +25,12 @@ from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
 from kb.errors import KBError, ReadError, UnsupportedFormat
 from kb.read import iter_files, read_bytes
+from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
-COMMIT_EVERY_DOCS = 1000
-COMMIT_EVERY_BYTES = 64 * 1024 * 1024
+COMMIT_EVERY_DOCS = 2000
+# Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
+COMMIT_EVERY_POSTINGS = 1_200_000
 SIDECAR_SUFFIX = ".meta.json"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
@@ -252,51 +252,82 @@ class Ingest:
             seen_sha[sha] = source
             yield (source, data, given, (st.st_size, st.st_mtime)), bool(stored)
 
-    def _prepared(self, work):
-        """``(args, existed, fields, error)`` in input order; in worker processes when it pays."""
-        work = iter(work)
-        first = list(itertools.islice(work, PARALLEL_MIN_FILES))
-        if self.jobs <= 1 or len(first) < PARALLEL_MIN_FILES:
-            for args, existed in itertools.chain(first, work):
-                yield (args, existed, *_prepare_or_error(args))
-            return
-        window = self.jobs * 4  # bounded: only this many files' bytes are in flight
-        with ProcessPoolExecutor(self.jobs, initializer=_warm_worker) as pool:
-            in_flight: collections.deque = collections.deque()
-            for args, existed in itertools.chain(first, work):
-                in_flight.append((args, existed, pool.submit(_prepare_or_error, args)))
-                if len(in_flight) >= window:
-                    args_, existed_, future = in_flight.popleft()
-                    yield (args_, existed_, *future.result())
-            while in_flight:
-                args_, existed_, future = in_flight.popleft()
-                yield (args_, existed_, *future.result())
-
     def _index(self, ix, files, bar):
+        with ix.searcher() as searcher:
+            work = self._candidates(searcher, files, bar)
+            first = list(itertools.islice(work, PARALLEL_MIN_FILES))
+            work = itertools.chain(first, work)
+            if self.jobs > 1 and len(first) >= PARALLEL_MIN_FILES:
+                self._index_parallel(ix, work, bar)
+            else:
+                self._index_serial(ix, work, bar)
+
+    def _done(self, args, existed: bool, doc_id: str | None, error) -> bool:
+        """Note one file's outcome; True if it was indexed."""
+        source = args[0]
+        if error is not None:
+            status = "skipped" if isinstance(error, UnsupportedFormat) else "failed"
+            self._note(source, status, error.cause)
+            return False
+        self._note(source, "updated" if existed else "added", doc_id=doc_id)
+        self.summary.bytes_indexed += len(args[1])
+        return True
+
+    def _index_serial(self, ix, work, bar):
+        """Small batches: everything in this process."""
         writer = kbindex.writer(ix, timeout=self.lock_timeout)
-        pending_docs = pending_bytes = 0
         try:
-            with ix.searcher() as searcher:
-                for args, existed, fields, error in self._prepared(self._candidates(searcher, files, bar)):
-                    source, data = args[0], args[1]
-                    bar.update(1)
-                    if error is not None:
-                        status = "skipped" if isinstance(error, UnsupportedFormat) else "failed"
-                        self._note(source, status, error.cause)
-                        continue
-                    self.store.put(fields["sha"], Path(source).suffix, data)
+            pending = 0
+            for args, existed in work:
+                fields, error = _prepare_or_error(args)
+                bar.update(1)
+                if error is None:
+                    self.store.put(fields["sha"], Path(args[0]).suffix, args[1])
                     writer.update_document(**fields)
-                    self._note(source, "updated" if existed else "added", doc_id=fields["id"])
-                    self.summary.bytes_indexed += len(data)
-                    pending_docs += 1
-                    pending_bytes += len(data)
-                    if pending_docs >= COMMIT_EVERY_DOCS or pending_bytes >= COMMIT_EVERY_BYTES:
-                        writer.commit()
-                        writer = kbindex.writer(ix, timeout=self.lock_timeout)
-                        pending_docs = pending_bytes = 0
+                if self._done(args, existed, fields and fields["id"], error):
+                    pending += 1
+                if pending >= COMMIT_EVERY_DOCS or writer.pool.size >= COMMIT_EVERY_POSTINGS:
+                    writer.commit()
+                    writer = kbindex.writer(ix, timeout=self.lock_timeout)
+                    pending = 0
             writer.commit()
         except BaseException:
             writer.cancel()
+            raise
+
+    def _index_parallel(self, ix, work, bar):
+        """Big batches: worker processes analyse and write segments; this process commits them."""
+        writer = kbindex.writer(ix, timeout=self.lock_timeout)  # holds the lock; deletes old versions
+        jobs: dict[int, tuple] = {}
+
+        def finish_one():
+            seq, doc_id, error = team.next_result()
+            args, existed = jobs.pop(seq)
+            bar.update(1)
+            if self._done(args, existed, doc_id, error) and existed:
+                writer.delete_by_term("id", doc_id)  # the old version goes only once the new one is in
+
+        try:
+            with SegmentWorkers(self.index_dir, self.jobs, COMMIT_EVERY_POSTINGS) as team:
+                since_commit = 0
+                for seq, (args, existed) in enumerate(work):
+                    while not team.has_room():
+                        finish_one()
+                    team.submit(seq, args)
+                    jobs[seq] = (args, existed)
+                    since_commit += 1
+                    if since_commit >= COMMIT_EVERY_DOCS:
+                        while team.pending():
+                            finish_one()
+                        writer.commit_segments(team.collect_segments())
+                        writer = kbindex.writer(ix, timeout=self.lock_timeout)
+                        since_commit = 0
+                while team.pending():
+                    finish_one()
+                writer.commit_segments(team.collect_segments())
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
             raise
 
 

@@ -1,0 +1,151 @@
+"""Parallel ingest: worker processes that each analyse documents and write their own segment.
+
+The parent reads files, decides what needs indexing and holds the index lock; each worker runs
+the whole per-document pipeline (read -> clean -> metadata -> analysis) *and* writes its own
+Whoosh segment, so both cores share the heavy part. At a commit the parent collects the workers'
+finished segments and writes them into the index's table of contents in one atomic step: until
+then they are unreferenced files, removed by the next commit if anything dies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from pathlib import Path
+
+# Spawned, not forked: a forked child would inherit the parent's open index lock.
+_CONTEXT = multiprocessing.get_context("spawn")
+_POLL_SECONDS = 1.0
+
+
+def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
+    from kb import index as kbindex
+    from kb.errors import ReadError
+    from kb.ingest import _prepare_or_error, _warm_worker
+    from kb.writer import FastWriter
+
+    _warm_worker()
+    ix = kbindex.open_index(Path(index_dir))
+    store = kbindex.OriginalsStore.beside(Path(index_dir))
+    writer = None
+    finished = []
+    while True:
+        try:
+            message = inbox.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent_pid:  # the parent died (kill -9): stop, leave no process behind
+                return
+            continue
+        if message is None:
+            break
+        kind = message[0]
+        if kind == "doc":
+            _, seq, args = message
+            fields, error = _prepare_or_error(args)
+            if error is None:
+                try:
+                    if writer is None:
+                        writer = FastWriter(ix, _lk=False)
+                    store.put(fields["sha"], Path(args[0]).suffix, args[1])
+                    writer.add_document(**fields)
+                except Exception as exc:  # a failure to index one file must not stop the batch
+                    error = ReadError(args[0], f"cannot index: {type(exc).__name__}: {exc}")
+            outbox.put(("done", seq, fields["id"] if error is None else None, error))
+            if writer is not None and writer.pool.size >= max_postings:
+                finished.append(_finalize(writer))
+                writer = None
+        elif kind == "flush":
+            if writer is not None:
+                segment = _finalize(writer)
+                if segment is not None:
+                    finished.append(segment)
+                writer = None
+            outbox.put(("segments", message[1], finished))
+            finished = []
+    if writer is not None:
+        writer.cancel()
+
+
+def _finalize(writer):
+    """Write the writer's segment files and return the segment (None if it holds no documents)."""
+    if not writer._added:
+        writer.cancel()
+        return None
+    segment = writer._finalize_segment()
+    writer._finish()
+    return segment
+
+
+class SegmentWorkers:
+    """A team of segment-writing worker processes. Use as a context manager."""
+
+    def __init__(self, index_dir: Path, count: int, max_postings: int, window: int = 4):
+        self.count = count
+        self.window = window  # documents in flight per worker: bounds memory
+        self.outbox = _CONTEXT.Queue()
+        self.inboxes = [_CONTEXT.Queue() for _ in range(count)]
+        self.in_flight = [0] * count
+        self.owner: dict[int, int] = {}
+        self.processes = [
+            _CONTEXT.Process(target=_worker, args=(str(index_dir), inbox, self.outbox, max_postings, os.getpid()),
+                             daemon=True, name=f"kb-segment-{i}")
+            for i, inbox in enumerate(self.inboxes)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def has_room(self) -> bool:
+        return min(self.in_flight) < self.window
+
+    def submit(self, seq: int, args) -> None:
+        worker = min(range(self.count), key=self.in_flight.__getitem__)
+        self.in_flight[worker] += 1
+        self.owner[seq] = worker
+        self.inboxes[worker].put(("doc", seq, args))
+
+    def pending(self) -> int:
+        return sum(self.in_flight)
+
+    def next_result(self):
+        """``(seq, doc_id, error)`` of the next finished document."""
+        while True:
+            try:
+                message = self.outbox.get(timeout=_POLL_SECONDS * 5)
+            except queue.Empty:
+                dead = [p.name for p in self.processes if not p.is_alive()]
+                if dead:
+                    raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died unexpectedly")
+                continue
+            if message[0] == "done":
+                _, seq, doc_id, error = message
+                self.in_flight[self.owner.pop(seq)] -= 1
+                return seq, doc_id, error
+
+    def collect_segments(self) -> list:
+        """Every worker's finished segments (call when nothing is in flight)."""
+        assert not self.pending()
+        for i, inbox in enumerate(self.inboxes):
+            inbox.put(("flush", i))
+        segments = []
+        for _ in self.inboxes:
+            while True:
+                message = self.outbox.get()
+                if message[0] == "segments":
+                    segments.extend(message[2])
+                    break
+        return segments
+
+    def close(self):
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()

@@ -1,0 +1,231 @@
+"""A Whoosh segment writer tuned for documents analysed ahead of time.
+
+Whoosh's stock writer spends most of an ingest on per-posting Python work: one tuple per
+posting into a pool that is sorted and spilled to disk in pickled runs, then one call per posting
+into the codec, with a column lookup of the document's field length each time. Our documents
+arrive with their postings already grouped per term (``kb.index.Preanalyzed``), so this writer
+
+* keeps postings grouped per term in compact arrays (no global sort, no spilled runs),
+* writes each term's posting list a block at a time,
+* skips the per-block length statistics (``length_stats = False``; they only serve Whoosh's
+  block-skipping scorers, which ``kb.search`` does not use) and inlines one-document postings.
+
+The files it writes are ordinary Whoosh segments: any Whoosh reader opens them.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections import defaultdict
+
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.system import pack_ushort
+from whoosh.writing import SegmentWriter
+
+BLOCK = 128
+INLINE_MAX = 2  # posting lists this short live in the term table, not in a block of their own
+
+
+class KBCodec(W3Codec):
+    """Whoosh's W3 codec without length statistics, inlining short posting lists."""
+
+    length_stats = False
+
+    def __init__(self, blocklimit=BLOCK, compression=1):
+        # inlinelimit stays 1: Whoosh's own inlining path has a typo (set_inline); we inline in
+        # FastWriter._flush_segment instead.
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=1)
+
+
+class GroupedPool:
+    """Postings grouped by field, then term: ``(docnum, weight, value)`` tuples in arrival order."""
+
+    def __init__(self):
+        self.fields: dict[str, defaultdict] = {}
+        self.size = 0  # postings held: the ingest commits before this grows too big for memory
+
+    def _terms(self, fieldname: str) -> defaultdict:
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = defaultdict(list)
+        return terms
+
+    @property
+    def fieldnames(self) -> set[str]:
+        return set(self.fields)
+
+    def add(self, item):
+        """One posting ``(fieldname, tbytes, docnum, weight, value)``, as Whoosh's merges send them."""
+        fieldname, tbytes, docnum, weight, value = item
+        self._terms(fieldname)[tbytes].append((docnum, weight, value))
+        self.size += 1
+
+    def add_many(self, fieldname: str, docnum: int, items):
+        """All postings of one field of one document: ``(tbytes, freq, weight, value)``."""
+        terms = self._terms(fieldname)
+        for tbytes, _, weight, value in items:
+            terms[tbytes].append((docnum, weight, value))
+        self.size += len(items)
+
+    def iter_terms(self):
+        """((field, term), ids, weights, values) in (field, term) order, ids ascending."""
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                postings = terms[tbytes]
+                if any(a[0] > b[0] for a, b in zip(postings, postings[1:])):
+                    postings.sort(key=lambda p: p[0])  # merged segments can arrive out of order
+                yield ((fieldname, tbytes), array("I", [p[0] for p in postings]),
+                       array("f", [p[1] for p in postings]), [p[2] for p in postings])
+
+    def iter_postings(self):  # the stock pool's interface, for Whoosh code that wants it
+        for (fieldname, tbytes), ids, weights, values in self.iter_terms():
+            for docnum, weight, value in zip(ids, weights, values):
+                yield fieldname, tbytes, docnum, weight, value
+
+    def cleanup(self):
+        self.fields.clear()
+        self.size = 0
+
+
+class FastWriter(SegmentWriter):
+    """A SegmentWriter whose pool is a GroupedPool and whose flush writes blocks in bulk."""
+
+    def __init__(self, ix, **kwargs):
+        kwargs.setdefault("codec", KBCodec())
+        super().__init__(ix, **kwargs)
+        self.pool = GroupedPool()
+
+    def _finish(self):
+        """Whoosh's _finish, except the shared ``kb.tmp`` folder is removed only when empty:
+        writers in other processes may be using it (Whoosh assumes one writer at a time)."""
+        if self._searcher is not None:
+            self._searcher._orig_close()
+            self._searcher = None
+        try:
+            os.rmdir(self._tempstorage.folder)
+        except OSError:
+            pass
+        if self.writelock:
+            self.writelock.release()
+        self.is_closed = True
+
+    def commit_segments(self, segments: list) -> None:
+        """Commit, adding segments written elsewhere (by ``kb.segments`` workers) in the same
+        atomic table-of-contents write as this writer's own changes (deletions, merges)."""
+        self._check_state()
+        final = self._merge_segments(None, None, None)
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        final.extend(segments)
+        self._commit_toc(final)
+        self._finish()
+
+    def add_document(self, **fields):
+        """Whoosh's add_document, minus per-posting work for ``Preanalyzed`` values.
+
+        Not supported (unused here): document/field boosts, term vectors, separate spelling fields.
+        """
+        from kb.index import Preanalyzed
+
+        self._check_state()
+        perdoc = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    if isinstance(value, Preanalyzed):
+                        pool.add_many(name, docnum, value.items)
+                        if field.scorable:
+                            length = sum(item[1] for item in value.items)
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            length += freq if field.scorable else 0
+                            pool.add((name, tbytes, docnum, weight, vbytes))
+                stored = fields.get(f"_stored_{name}", value)
+                perdoc.add_field(name, field, stored if field.stored else None, length)
+                if field.column_type and stored is not None:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        """Merging a segment: its postings a block at a time (Whoosh reads them one by one)."""
+        from kb.postings import _leaf_items
+
+        pool = self.pool
+        for fieldname in sorted(reader.indexed_field_names()):
+            if fieldname not in self.schema:
+                continue
+            fmt = self.schema[fieldname].format
+            terms = pool._terms(fieldname)
+            for tbytes in reader.lexicon(fieldname):
+                ids, weights, values = _leaf_items(reader._terms.matcher(fieldname, tbytes, fmt), True)
+                if not values:
+                    values = [b""] * len(ids)
+                if docmap is None:
+                    kept = list(zip([startdoc + d for d in ids], weights, values))
+                else:  # documents deleted in the old segment are not in docmap: they go
+                    kept = [(docmap[d], w, v) for d, w, v in zip(ids, weights, values) if d in docmap]
+                if kept:
+                    terms[tbytes].extend(kept)
+                    pool.size += len(kept)
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        fw = self.fieldwriter
+        schema = self.schema
+        current = None
+        for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
+            if fieldname != current:
+                if current is not None:
+                    fw.finish_field()
+                fw.start_field(fieldname, schema[fieldname])
+                current = fieldname
+            fw.start_term(tbytes)
+            pw = fw._postwriter
+            fixed = pw._format.fixed_value_size() == 0  # formats without values store none
+            n = len(ids)
+            for start in range(0, n, BLOCK):
+                end = min(start + BLOCK, n)
+                pw._ids = ids[start:end]
+                pw._weights = weights[start:end]
+                pw._values = [] if fixed else values[start:end]
+                pw._maxweight = max(pw._weights)
+                pw._minlength = None
+                pw._maxlength = 0
+                if end < n:  # the last block is written (or inlined) by finish_term
+                    pw._write_block()
+            if n <= INLINE_MAX:
+                _finish_inlined(fw, tbytes, pw, ids, weights, values if not fixed else ())
+            else:
+                fw.finish_term()
+        if current is not None:
+            fw.finish_field()
+        fw.close()
+
+
+def _finish_inlined(fw, tbytes: bytes, pw, ids, weights, values):
+    """Store a short posting list in the term's table entry (what Whoosh's inlining means to do)."""
+    terminfo = pw._terminfo
+    terminfo.add_block(pw)
+    terminfo.set_inlined(ids, weights, values)
+    pw._terminfo = None
+    fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, terminfo.to_bytes())
