@@ -7,22 +7,24 @@ class KBError(Exception):
     """Base class for every error the library raises on purpose."""
 
 
-class ReadError(KBError):
+class FileProblem(KBError):
+    """Something about one file: names the file and the cause."""
+
+    def __init__(self, path, cause: str):
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(f"{self.path}: {cause}")
+
+    def __reduce__(self):  # survive the trip back from a worker process
+        return (self.__class__, (self.path, self.cause))
+
+
+class ReadError(FileProblem):
     """A file could not be turned into text (corrupt, empty, undecodable, ...)."""
 
-    def __init__(self, path, cause: str):
-        self.path = str(path)
-        self.cause = cause
-        super().__init__(f"{self.path}: {cause}")
 
-
-class UnsupportedFormat(KBError):
+class UnsupportedFormat(FileProblem):
     """A file of a kind we do not read; it is skipped with a message, not an error."""
-
-    def __init__(self, path, cause: str):
-        self.path = str(path)
-        self.cause = cause
-        super().__init__(f"{self.path}: {cause}")
 
 
 class IndexLocked(KBError):

@@ -28,7 +28,7 @@ from kb.read import iter_files, read_bytes
 from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
-COMMIT_EVERY_DOCS = 2000
+COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 2000))  # a commit at least this often
 # Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
 COMMIT_EVERY_POSTINGS = 1_200_000
 SIDECAR_SUFFIX = ".meta.json"
@@ -256,6 +256,8 @@ class Ingest:
         with ix.searcher() as searcher:
             work = self._candidates(searcher, files, bar)
             first = list(itertools.islice(work, PARALLEL_MIN_FILES))
+            if not first:
+                return  # nothing new or changed: do not even take the lock
             work = itertools.chain(first, work)
             if self.jobs > 1 and len(first) >= PARALLEL_MIN_FILES:
                 self._index_parallel(ix, work, bar)
@@ -290,7 +292,10 @@ class Ingest:
                     writer.commit()
                     writer = kbindex.writer(ix, timeout=self.lock_timeout)
                     pending = 0
-            writer.commit()
+            if pending:
+                writer.commit()
+            else:
+                writer.cancel()  # nothing changed: leave the index exactly as it was
         except BaseException:
             writer.cancel()
             raise
@@ -324,7 +329,11 @@ class Ingest:
                         since_commit = 0
                 while team.pending():
                     finish_one()
-                writer.commit_segments(team.collect_segments())
+                segments = team.collect_segments()
+                if segments:  # no new segment means nothing was indexed, so nothing was deleted
+                    writer.commit_segments(segments)
+                else:
+                    writer.cancel()
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()

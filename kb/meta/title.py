@@ -15,7 +15,8 @@ MAX_TITLE = 80
 # Lines that come before a title in official documents and are not titles themselves.
 _NOT_TITLE = re.compile(
     r"^(?:附件\s*\d*[::]?|\S{0,20}[〔\[(]\d{4}[〕\])]\s*\d+\s*号|密级.*|特急|加急|急件|"
-    r"[\d〇零一二三四五六七八九十]{4}\s*年.{0,8}[日月]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|[-—_=*#]+)$"
+    r"[(（]?[\d〇○零一二三四五六七八九]{4}\s*年(?:度|\s*[\d一二三四五六七八九十]{1,2}\s*月(?:\s*[\d一二三四五六七八九十]{1,3}\s*日)?)?[)）]?|"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|[-—_=*#]+)$"
 )
 _SITE_SUFFIX = re.compile(r"\s*(?:[_|]|\s-\s|\s—\s).{2,40}$")
 _SPACED = re.compile(r"^(?:\S\s+){2,}\S$")
@@ -93,8 +94,9 @@ def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
                 title += following
             if len(_TRAILING_NOTE.sub("", title)) <= 6 and k > 0 and _issuer_line().match(candidates[k - 1][1]):
                 title = candidates[k - 1][1] + title  # a bare 工作总结 under its issuer's name
-            if following and _TRAILING_NOTE.fullmatch(following) and len(title) + len(following) <= MAX_TITLE:
-                title += following  # 工作总结 / (2022年度)
+            after = next((l for j, l in head if j > i), "")
+            if _TRAILING_NOTE.fullmatch(after) and len(title) + len(after) <= MAX_TITLE:
+                title += after  # 工作总结 / (2022年度)
             return title, text
     for _, line in candidates:
         if len(line) <= MAX_TITLE and not _issuer_line().match(line):
