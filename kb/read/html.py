@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 from bs4 import BeautifulSoup, CData, NavigableString, Tag, XMLParsedAsHTMLWarning
 
+from kb.config import DATA_DIR, read_word_list
 from kb.documents import Extracted
 from kb.read.text import decode
 
@@ -70,7 +72,40 @@ def _page_text(markup: str) -> tuple[str, str | None]:
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML parsed as HTML is fine here
         soup = BeautifulSoup(markup, "lxml")
     title = _clean_title(soup.title) or _clean_title(soup.find("h1"))
-    return _block_text(soup), title
+    return _block_text(_article(soup)), title
+
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(content selectors, drop selectors) from data/html_boilerplate.txt."""
+    sections: dict[str, list[str]] = {"content": [], "drop": []}
+    current = None
+    for line in read_word_list(DATA_DIR / "html_boilerplate.txt"):
+        if line.startswith("[") and line.endswith("]") and line[1:-1] in sections:
+            current = line[1:-1]
+        elif current:
+            sections[current].append(line)
+    return tuple(sections["content"]), tuple(sections["drop"])
+
+
+_MIN_ARTICLE_CHARS = 100
+
+
+def _article(soup: BeautifulSoup):
+    """The page's article without menus, crumbs and footers (the whole page if none is marked)."""
+    content, drop = _boilerplate()
+    for selector in drop:
+        for tag in soup.select(selector):
+            if not tag.decomposed and tag.name not in ("html", "body"):
+                tag.decompose()
+    for selector in content:
+        for tag in soup.select(selector):
+            if len(tag.get_text(strip=True)) >= _MIN_ARTICLE_CHARS:
+                heading = soup.find("h1")
+                if heading is not None and heading not in tag.descendants:
+                    tag.insert(0, heading.extract())
+                return tag
+    return soup
 
 
 def _feed_text(markup: str) -> tuple[str, str | None]:
