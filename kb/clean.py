@@ -86,10 +86,13 @@ def wrap_width(lines: list[str]) -> int | None:
     if len(lengths) < 4:
         return None
     width, _ = Counter(lengths).most_common(1)[0]
-    near_full = sum(1 for n in lengths if width - 2 <= n <= width + 2)
-    longer = sum(1 for n in lengths if n > width + 2)
+    # Wrapping counts display columns, we count characters: digits and Latin letters are half
+    # as wide, so wrapped rows holding them come out a little longer.
+    slack = max(2, round(width * 0.12))
+    near_full = sum(1 for n in lengths if width - slack <= n <= width + slack)
+    longer = sum(1 for n in lengths if n > width + slack)
     if near_full >= max(3, 0.3 * len(lengths)) and longer <= 0.1 * len(lengths):
-        return max(n for n in lengths if n <= width + 2)
+        return width
     return None
 
 
@@ -99,15 +102,23 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     if width is None:
         return lines
     joined: list[str] = []
-    last_row = ""  # the previous input line: the last wrapped row of joined[-1]
+    last_row = ""  # the previous non-blank input line: the last wrapped row of joined[-1]
+    blank_run = 0
     for line in lines:
+        if not line:
+            blank_run += 1
+            continue
+        # A blank line (a page break) inside a sentence does not end its paragraph.
         if joined and _continues(last_row, line, width):
             prev = joined[-1]
             sep = " " if prev[-1].isascii() and prev[-1].isalnum() and line[0].isascii() else ""
             joined[-1] = prev + sep + line
         else:
+            joined.extend([""] * blank_run)
             joined.append(line)
+        blank_run = 0
         last_row = line
+    joined.extend([""] * blank_run)
     return joined
 
 
@@ -115,7 +126,7 @@ def _continues(row: str, line: str, width: int) -> bool:
     """Does ``line`` continue the sentence that the full-width ``row`` broke off?"""
     return (
         bool(row and line)
-        and len(row) >= width - 3
+        and len(row) >= width - max(2, round(width * 0.12))
         and row[-1] not in SENTENCE_END
         and not _ITEM_START.match(line)
     )

@@ -98,14 +98,14 @@ def snippet(text: str, strings: tuple[str, ...], words: tuple[str, ...] = (), fr
         spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)), limit=200)
     if not spans:
         head = text[:width * 2]
-        return html.escape(head) + ("…" if len(text) > len(head) else "")
+        return html.escape(head).replace("\n", " ") + ("…" if len(text) > len(head) else "")
     windows = _best_windows(text, spans, fragments, width)
     parts = []
     for a, b in windows:
         prefix = "…" if a > 0 else ""
         suffix = "…" if b < len(text) else ""
         parts.append(prefix + mark(text, spans, a, b) + suffix)
-    return " ".join(parts).replace("……", "…")
+    return " ".join(parts).replace("……", "…").replace("\n", " ")
 
 
 def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[tuple[int, int]]:
