@@ -192,19 +192,24 @@ def segmenter(engine: str | None = None) -> Segmenter:
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf900-\ufaff])")
 
 
-def cut(norm_text: str) -> list[str]:
-    """jieba words of a normalised text, layout whitespace between CJK characters removed first."""
-    return segmenter().cut(_CJK_SPACE.sub("", norm_text))
+@lru_cache(maxsize=8)
+def cut(norm_text: str) -> tuple[str, ...]:
+    """jieba words of a normalised text, layout whitespace between CJK characters removed first.
+
+    Cached: metadata extraction and indexing of one document segment the same text.
+    """
+    return tuple(segmenter().cut(_CJK_SPACE.sub("", norm_text)))
 
 
 def _is_word(token: str) -> bool:
     return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
-def words(norm_text: str) -> list[str]:
+@lru_cache(maxsize=8)
+def words(norm_text: str) -> tuple[str, ...]:
     """The ranking words of a normalised text, in order (stop words and punctuation removed)."""
     stops = stop_words()
-    return [w for w in cut(norm_text) if w not in stops and _is_word(w)]
+    return tuple(w for w in cut(norm_text) if w not in stops and (w.isalnum() or _is_word(w)))
 
 
 def word_positions(norm_text: str) -> dict[str, list[int]]:

@@ -110,6 +110,10 @@ def kb_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stats", help="size and facet counts of the index")
     st.add_argument("--index", metavar="DIR")
+
+    rx = sub.add_parser("reextract", help="re-derive metadata from the stored texts (after editing "
+                        "the gazetteer, taxonomy or rules); source files are not needed")
+    rx.add_argument("--index", metavar="DIR")
     return p
 
 
@@ -174,6 +178,12 @@ def kb_main(argv: list[str] | None = None) -> int:
                 print(f"{'removed' if found else 'not found'}: {item}")
                 failed |= not found
             return 1 if failed else 0
+        elif args.command == "reextract":
+            from kb.ingest import reextract
+
+            _open(args.index)
+            count = reextract(index_dir(args.index), report=lambda line: print(line, file=sys.stderr))
+            print(f"reextract: {count} documents re-derived", file=sys.stderr)
         elif args.command == "stats":
             kb = _open(args.index)
             facets = kb.facets()

@@ -120,24 +120,36 @@ def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> d
     text = cleaning.clean(extracted.text)
     if not any(ch.isalnum() for ch in text):
         raise ReadError(path, "no text left after cleaning (only noise or symbols)")
-    found, text = kbmeta.extract(text, extracted.title)
+    stored = {
+        "format": extracted.fmt,
+        "encoding": extracted.encoding,
+        "size": stat[0],
+        "mtime": stat[1],
+        "ingested": time.time(),
+        "title_hint": extracted.title,
+        "warnings": extracted.warnings,
+    }
+    return document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored)
+
+
+def document_fields(source: str, sha: str, text: str, given: dict, stored: dict) -> dict:
+    """From clean text on: metadata (user-given wins), analysis, the index's fields.
+
+    Shared by ingest and by ``reextract`` (which starts from the stored text).
+    """
+    found, text = kbmeta.extract(text, stored.get("title_hint"), source)
     metadata = kbmeta.merge(found, given)
-    title = metadata.get("title") or path.stem
+    title = metadata.get("title") or Path(source).stem
     fields = {
         "id": kbindex.doc_id_for(source),
         "path": source,
-        "sha": hashlib.sha256(data).hexdigest(),
+        "sha": sha,
         "_stored_title": title,
         "text": text,
         "meta": {
-            "format": extracted.fmt,
-            "encoding": extracted.encoding,
-            "size": stat[0],
-            "mtime": stat[1],
-            "ingested": time.time(),
+            **stored,
             "given": given,
             "extracted": {k: v for k, v in found.items() if k != "title"},
-            "warnings": extracted.warnings,
             "extra": {k: v for k, v in metadata.items() if k not in kbmeta.LIST_KEYS + kbmeta.SCALAR_KEYS},
         },
     }
@@ -363,3 +375,33 @@ def remove(index_dir: Path, ids_or_paths: list[str], lock_timeout: float | None 
 
 
 __all__ = ["Ingest", "Summary", "FileResult", "load_manifest", "load_sidecar", "remove", "prepare", "KBError"]
+
+
+def reextract(index_dir: Path, lock_timeout: float | None = None, report=None) -> int:
+    """Re-derive every document's metadata (and analysis) from its stored clean text, for a new
+    gazetteer, taxonomy or rule set; the source files are not needed. Returns the count."""
+    from kb.search import KnowledgeBase
+
+    kb = KnowledgeBase(index_dir)
+    ix = kbindex.open_index(Path(index_dir))
+    writer = kbindex.writer(ix, timeout=lock_timeout)
+    done = 0
+    try:
+        for stored in kb.documents():
+            full = kb.document(stored["id"])
+            meta = dict(full.get("meta") or {})
+            given = meta.pop("given", {})
+            for key in ("extracted", "extra"):
+                meta.pop(key, None)
+            fields = document_fields(full["path"], full["sha"], full["text"], given, meta)
+            writer.update_document(**fields)
+            done += 1
+            if report and done % 500 == 0:
+                report(f"reextract: {done} documents")
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        kb.close()
+    return done

@@ -6,8 +6,16 @@ Field names here are the index's field names (see ``kb.index``).
 
 from __future__ import annotations
 
-from kb.meta.dates import document_year
+from pathlib import PurePath
+
+from kb.analysis import normalize
+
+from kb.meta.dates import document_year, filename_date
+from kb.meta.issuer import docno_of, doctype_of, issuers_of
+from kb.meta.places import find_places
+from kb.meta.sectors import classify
 from kb.meta.title import extract_title
+from kb.meta.topics import topics_of
 
 LIST_KEYS = ("counties", "sectors", "cities", "provinces", "doctype", "issuer", "topics")
 SCALAR_KEYS = ("title", "year", "date", "docno")
@@ -20,16 +28,33 @@ ALIASES = {
 }
 
 
-def extract(text: str, title_hint: str | None = None) -> tuple[dict, str]:
-    """Metadata found in clean text; returns ``(metadata, text)`` (a glued title gets its own line)."""
+def extract(text: str, title_hint: str | None = None, path: str | None = None) -> tuple[dict, str]:
+    """Metadata found in clean text (and the file name); returns ``(metadata, text)``: a glued
+    title gets a line of its own."""
     title, text = extract_title(text, title_hint)
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    title_index = next((i for i, line in enumerate(lines[:25]) if title and title.startswith(line[:12])), None)
+    head = lines[: (title_index or 0) + 4] if title_index is not None else lines[:4]
+    signature = lines[-6:]
     year, date = document_year(text, title)
+    named = filename_date(PurePath(path).stem) if path else None
+    if named and not (title and year and str(year) in title):
+        year, date = named.year, named  # a version date in the file name beats dates in the text
+    places = find_places(title, text, head + signature)
     meta = {
         "title": title,
         "year": year,
         "date": date.iso() if date else None,
-        "counties": [],
-        "sectors": [],
+        "counties": places.counties,
+        "cities": places.cities,
+        "provinces": places.provinces,
+        "sectors": classify(title, text),
+        "topics": topics_of(title, text),
+        # facet values in simplified characters, whatever the document's script
+        "doctype": [kind] if (kind := doctype_of(normalize(title, nfkc=False))) else [],
+        "issuer": issuers_of(normalize(title, nfkc=False), [normalize(x, nfkc=False) for x in lines[:40] + lines[-8:]],
+                             title_index),
+        "docno": docno_of([normalize(x, nfkc=False) for x in lines[:10]]),
     }
     return meta, text
 

@@ -108,3 +108,20 @@ def document_year(text: str, title: str = "") -> tuple[int | None, Date | None]:
     if title_years:
         return title_years[0], date if date and date.year == title_years[0] else date
     return (date.year if date else None), date
+
+
+_FILENAME_DATE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})(?:[-_.](?P<m>1[0-2]|0?[1-9])[-_.](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)|年)"
+)
+
+
+def filename_date(stem: str) -> Date | None:
+    """A date or year in a file name (``条例(2022-06-01)``, ``2019年工作总结``): sources name files
+    by the version they hold."""
+    found = _FILENAME_DATE.search(stem)
+    if not found:
+        return None
+    year = int(found.group("y"))
+    month = int(found.group("m")) if found.group("m") else None
+    day = int(found.group("d")) if found.group("d") else None
+    return Date(year, month, day) if MIN_YEAR <= year <= MAX_YEAR else None

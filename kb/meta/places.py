@@ -1,13 +1,46 @@
-"""Places: the gazetteer of provinces, cities and counties (data in kb/data/places/)."""
+"""Places: which counties, cities and provinces a document is about (gazetteer in kb/data/places/).
+
+Mentions are found on jieba tokens of the normalised text (so 和顺 is never read inside 和顺利),
+with the gazetteer's full names, former names (满城县 -> 满城区) and short names (灵石, 平遥):
+
+* a full or former name counts; a short name followed by its unit's word (灵石 + 县委, 榆次 + 区委)
+  counts as a full one;
+* a bare short name counts only with an anchor: the same place's full name elsewhere in the
+  document, its city or province mentioned, or a place in the title; short names that are also
+  common words (保定, 长子, 振兴) need the full name;
+* a name shared by several places is resolved by the city or province the document mentions.
+
+The place named in the title, then in the letterhead or signature, comes first; then by mentions.
+Rules and thresholds are in kb/data/places/rules.toml.
+"""
 
 from __future__ import annotations
 
 import csv
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from kb import analysis
 from kb.config import DATA_DIR
 
 PLACES_DIR = DATA_DIR / "places"
+LEVELS = ("province", "city", "county")
+_UNIT_WORDS = {"province": "省", "city": "市州盟", "county": "县市区旗"}
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    short: str
+    level: str  # province | city | county
+    city: str = ""  # for counties
+    province: str = ""  # for cities and counties
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.city, self.province) if p and p != self.name)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -19,6 +52,62 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def rules() -> dict:
+    path = PLACES_DIR / "rules.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+@dataclass
+class Gazetteer:
+    """Every place by its names: full (current and former) and short."""
+
+    full: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
+    short: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
+    common_words: frozenset[str] = frozenset()
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def load(cls) -> "Gazetteer":
+        gaz = cls()
+        for row in _rows("provinces.tsv"):
+            gaz._add(Place(row["name"], row["short_name"], "province"), row.get("former_names", ""))
+        for row in _rows("cities.tsv"):
+            gaz._add(Place(row["name"], row["short_name"], "city", province=row["province"]), row.get("former_names", ""))
+        for row in _rows("counties.tsv"):
+            place = Place(row["name"], row["short_name"], "county", city=row["city"], province=row["province"])
+            gaz._add(place, row.get("former_names", ""))
+        gaz.common_words = _common_words(set(gaz.short) | set(gaz.full))
+        return gaz
+
+    def _add(self, place: Place, former: str):
+        self.full[place.name].append(place)
+        for name in filter(None, (n.strip() for n in former.split(";"))):
+            if place not in self.full[name]:
+                self.full[name].append(place)
+        if place.short and place.short != place.name and len(place.short) >= 2:
+            self.short[place.short].append(place)
+
+
+def _common_words(names: set[str]) -> frozenset[str]:
+    """Place names that are also ordinary words: frequent in jieba's dictionary, not tagged as places.
+
+    Plus the words listed in rules.toml; minus the ones it exempts.
+    """
+    settings = rules().get("common_words", {})
+    min_freq = settings.get("min_jieba_frequency", 500)
+    words = set(settings.get("always", []))
+    import jieba
+
+    dictionary = jieba.get_dict_file()
+    with dictionary as f:
+        for line in f:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and parts[0] in names and int(parts[1]) >= min_freq and parts[2] != "ns":
+                words.add(parts[0])
+    return frozenset(words - set(settings.get("never", [])))
+
+
+@lru_cache(maxsize=1)
 def place_names() -> tuple[str, ...]:
     """Full names of every province, city and county (for the segmenter's dictionary)."""
     names = set()
@@ -26,3 +115,142 @@ def place_names() -> tuple[str, ...]:
         for row in _rows(table):
             names.add(row["name"])
     return tuple(sorted(names))
+
+
+# --- finding the places of a document -------------------------------------------------------------
+
+
+@dataclass
+class Mention:
+    name: str  # as written (normalised)
+    candidates: list[Place]
+    full: bool  # a full/former name, or a short name followed by its unit word
+    where: str  # title | head | body
+    previous: str = ""  # the token before (a city or province name resolves ambiguity)
+
+
+@dataclass
+class PlaceResult:
+    counties: list[str]
+    cities: list[str]
+    provinces: list[str]
+
+
+def _mentions(tokens: list[str], where: str, gaz: Gazetteer) -> list[Mention]:
+    found = []
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        if token in gaz.full:
+            found.append(Mention(token, gaz.full[token], True, where, previous))
+        elif token in gaz.short:
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            candidates = gaz.short[token]
+            unit_word = bool(following) and any(following[0] in _UNIT_WORDS[p.level] for p in candidates)
+            found.append(Mention(token, candidates, unit_word, where, previous))
+    return found
+
+
+def find_places(title: str, text: str, head_lines: list[str] | None = None) -> PlaceResult:
+    """Counties, cities and provinces the document is about, principal first."""
+    gaz = Gazetteer.load()
+    settings = rules().get("weights", {})
+    cut = analysis.cut
+    norm_title = analysis.normalize(title or "", nfkc=False)
+    mentions = _mentions(cut(norm_title), "title", gaz)
+    for line in head_lines or []:
+        mentions += _mentions(cut(analysis.normalize(line, nfkc=False)), "head", gaz)
+    mentions += _mentions(cut(analysis.normalize(text, nfkc=False)), "body", gaz)
+    if not mentions:
+        return PlaceResult([], [], [])
+
+    # What the document names in full (by any candidate) anchors short names and resolves ambiguity.
+    named = Counter()
+    for m in mentions:
+        if m.full or m.name not in gaz.common_words:
+            for p in m.candidates:
+                named[p.name] += 1
+    resolved: list[tuple[Mention, Place]] = []
+    for m in mentions:
+        place = _resolve(m, named, gaz)
+        if place is not None:
+            resolved.append((m, place))
+
+    fully_named = {p.name for m, p in resolved if m.full}
+    scores: dict[str, float] = defaultdict(float)
+    places: dict[str, Place] = {}
+    for m, place in resolved:
+        if not m.full:
+            anchored = place.name in fully_named or any(parent in named for parent in place.parents)
+            if m.name in gaz.common_words and place.name not in fully_named:
+                continue
+            # a bare short name in the title is enough for a city or province (宁波…条例), not a county
+            if not anchored and (m.where != "title" or place.level == "county"):
+                continue
+        weight = settings.get(m.where, 1.0) * (1.0 if m.full else settings.get("short", 0.5))
+        scores[place.name] += weight
+        places[place.name] = place
+
+    # Places in the title or letterhead stay; others need enough mentions, absolutely and relative
+    # to the best-supported place of their level (a city-wide report names counties in passing).
+    min_score = settings.get("min_score", 1.0)
+    share = settings.get("min_share", 0.0)
+    top = defaultdict(float)
+    for name, s in scores.items():
+        top[places[name].level] = max(top[places[name].level], s)
+    headline = {p.name for m, p in resolved if m.where in ("title", "head")}
+    keep = {name for name, s in scores.items()
+            if name in headline or (s >= min_score and s >= share * top[places[name].level])}
+    by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
+    title_order = {}
+    for m, p in resolved:
+        if m.where == "title":
+            title_order.setdefault(p.name, len(title_order))
+    # named in the title first, in the title's order; then by evidence
+    for name in sorted(keep, key=lambda n: (title_order.get(n, len(title_order)), -scores[n], n)):
+        by_level[places[name].level].append(name)
+
+    # Cities and provinces also come from the places below them (after those named directly).
+    inherited: dict[str, float] = defaultdict(float)
+    for name in by_level["county"]:
+        place = places[name]
+        inherited[place.city] += scores[name]
+        inherited[place.province] += scores[name]
+    for name in by_level["city"]:
+        inherited[places[name].province] += scores[name]
+    cities = _ordered(by_level["city"], scores, inherited, "city", title_order)
+    provinces = _ordered(by_level["province"], scores, inherited, "province", title_order)
+    return PlaceResult(by_level["county"][: settings.get("max_counties", 8)], cities[:5], provinces[:4])
+
+
+def _ordered(direct: list[str], scores, inherited, level: str, title_order: dict) -> list[str]:
+    """Places of one level: named in the title first, then direct and inherited evidence together."""
+    gaz = Gazetteer.load()
+    total = defaultdict(float)
+    for name in direct:
+        total[name] += scores[name]
+    for name, s in inherited.items():
+        if name and any(p.level == level for p in gaz.full.get(name, [])):
+            total[name] += s
+    return sorted(total, key=lambda n: (title_order.get(n, len(title_order)), -total[n], n))
+
+
+def _resolve(m: Mention, named: Counter, gaz: Gazetteer) -> Place | None:
+    """The one place a mention means, or None when it cannot be told."""
+    candidates = m.candidates
+    if len(candidates) == 1:
+        only = candidates[0]
+        if m.name == only.name and m.name in gaz.common_words and only.level == "county":
+            # a generic name (城区, 郊区) needs its city or province right before it
+            return only if m.previous in (only.city, only.province) else None
+        return only
+    # several places share this name: the one whose city/province is named wins
+    def support(p: Place) -> tuple[int, int]:
+        return (int(m.previous in p.parents), sum(named[parent] for parent in p.parents))
+
+    ranked = sorted(candidates, key=support, reverse=True)
+    best = support(ranked[0])
+    if best == (0, 0) or best == support(ranked[1]):
+        # provinces/cities named as themselves beat counties of the same short name (吉林, 海南)
+        tops = [p for p in candidates if p.level != "county"]
+        return tops[0] if len(tops) == 1 and m.full else None
+    return ranked[0]

@@ -1,0 +1,112 @@
+"""Who issued a document (发文机关), its number (发文字号) and its type (文种)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kb.config import DATA_DIR, read_word_list
+
+from kb.meta.title import _issuer_line, doctype_words, ends_with_doctype
+
+_CN_NUM = "一二三四五六七八九十百千零〇○"
+# 晋政发〔2021〕12号, 晋政发[2021]12号, 晋政发(2021)12号, 国发〔2021〕第12号
+DOCNO = re.compile(
+    rf"[\u4e00-\u9fff]{{1,15}}\s*[〔\[(【]\s*(?:19|20)\d{{2}}\s*[〕\])】]\s*第?\s*\d{{1,4}}\s*号"
+)
+# 中华人民共和国主席令第三十一号, 国务院令第708号, 商务部令2019年第1号
+ORDER_NO = re.compile(
+    rf"(?:中华人民共和国)?[\u4e00-\u9fff]{{0,12}}令\s*[(（]?\s*(?:(?:19|20)\d{{2}}\s*年\s*)?第\s*[\d{_CN_NUM}]+\s*号[)）]?"
+)
+# 2008年8月22日 宁波市第十三届人民代表大会常务委员会第十一次会议通过
+_ADOPTED = re.compile(
+    rf"(?P<body>[\u4e00-\u9fff]{{2,40}}?)(?:第[\d{_CN_NUM}]+次)?(?:全体|常务|主任|部务|委务|局务|署务|行务)?会议"
+    rf"(?:审议)?(?:通过|批准|修正|修订)"
+)
+_TERM = re.compile(rf"第[\d{_CN_NUM}]+届")
+_MEETING_BODY = re.compile(r"(?:审判委员会|检察委员会)$")
+_TITLE_PREFIX = re.compile(r"^(?P<issuer>.{2,40}?)关于")
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for line in read_word_list(DATA_DIR / "issuer_aliases.txt"):
+        source, _, target = line.partition("\t")
+        pairs.append((source.strip(), target.strip()))
+    return tuple(pairs)
+
+
+def canonical_issuer(name: str) -> str:
+    """One spelling per body (统一战线工作部 -> 统战部; an 调研组 speaks for its body)."""
+    for source, target in _aliases():
+        name = name.replace(source, target)
+    return name.strip()
+
+
+def doctype_of(title: str) -> str | None:
+    """The 文种 a title ends with (通知, 报告, 条例, 法律, ...), ignoring a trailing (试行)."""
+    if not title or not ends_with_doctype(title):
+        return None
+    core = re.sub(r"\s*[(（][^()（）]{1,12}[)）]$", "", title).rstrip("。.:;,")
+    for word, kind in doctype_words():
+        if core.endswith(word):
+            return kind
+    return None
+
+
+def _norm_brackets(docno: str) -> str:
+    docno = re.sub(r"\s+", "", docno)
+    return re.sub(r"[\[(【]((?:19|20)\d{2})[\])】]", r"〔\1〕", docno)
+
+
+def docno_of(head_lines: list[str]) -> str | None:
+    """The document's own number: printed near its top (numbers cited in the body are others')."""
+    for line in head_lines:
+        found = DOCNO.search(line)
+        if found and len(line) <= 40:
+            return _norm_brackets(found.group())
+        found = ORDER_NO.search(line)
+        if found and len(line) <= 40:
+            return re.sub(r"\s+", "", found.group())
+    return None
+
+
+def _adopting_body(line: str) -> str | None:
+    found = _ADOPTED.search(_TERM.sub("", line))
+    if not found:
+        return None
+    body = _MEETING_BODY.sub("", found.group("body").strip())
+    return body if len(body) >= 2 else None
+
+
+def issuers_of(title: str, lines: list[str], title_index: int | None) -> list[str]:
+    """Issuing bodies, most telling first: letterhead above the title, the title's own
+    "X关于…", an adopting body in dated header lines (laws), the signature block."""
+    found: list[str] = []
+    issuer_line = _issuer_line()
+
+    def add(name: str | None):
+        for part in (name or "").split():  # joint issuers share a line
+            part = canonical_issuer(re.sub(r"文件$", "", part))
+            if len(part) >= 2 and part not in found:
+                found.append(part)
+
+    start = title_index if title_index is not None else 0
+    for line in lines[:start][-4:] + lines[start + 1:start + 3]:  # letterhead above, or byline below
+        if issuer_line.match(line):
+            add(line)
+    prefix = _TITLE_PREFIX.match(title or "")
+    if prefix and issuer_line.match(prefix.group("issuer")):
+        add(prefix.group("issuer"))
+    for line in lines[(title_index or 0) + 1:(title_index or 0) + 8]:
+        if re.match(r"^[(（\s]*(?:19|20)\d{2}\s*年", line) or line.startswith(("(", "（")):
+            add(_adopting_body(line))
+            if found:
+                break
+    tail = lines[-6:]
+    for i, line in enumerate(tail):
+        if len(line) <= 40 and issuer_line.match(line) and any(re.search(r"(?:19|20)\d{2}\s*年|[〇○一二]{4}年", x)
+                                                               for x in tail[i + 1:i + 3]):
+            add(line)
+    return found
