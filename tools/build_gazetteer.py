@@ -249,6 +249,20 @@ def usable_events(hist: dict, level: int) -> list[Edge]:
     return edges
 
 
+def abolished_cities(hist: dict) -> list[Edge]:
+    """Prefecture-level units abolished into a county-level successor (莱芜市 -> 济南市莱芜区,
+    2019): their name becomes a former name of that county."""
+    edges = []
+    for e in hist["events"]:
+        if e.get("level") != 2 or e["type"] != "撤销" or GUESSED in (e.get("note") or ""):
+            continue
+        old, new = e.get("old") or {}, e.get("new") or {}
+        oc, nc = c6(old.get("code")), c6(new.get("code"))
+        if oc and nc and old.get("name") and new.get("name") and is_city_code(oc) and is_county_code(nc):
+            edges.append((int(e["year"]), "撤销", oc, old["name"], nc, new["name"], "events"))
+    return edges
+
+
 def event_years(hist: dict) -> dict[tuple, int]:
     """(old_name, new_name) -> year, from every event (to date the diff's pairs)."""
     years = {}
@@ -476,7 +490,7 @@ def build(pkg_dir: Path, pcc_dir: Path) -> tuple[dict[str, str], dict]:
         old_counties, {c["code"]: c["name"] for c in counties})
     city_diff, city_gone, city_new = diff_edges(old_cities, {c["code"]: c["name"] for c in cities})
 
-    county_traced = trace_predecessors(counties, usable_events(hist, 3) + county_diff)
+    county_traced = trace_predecessors(counties, usable_events(hist, 3) + county_diff + abolished_cities(hist))
     dropped = collections.Counter()
     county_former, county_renames = build_former_names(
         counties, county_traced, prov_names | city_names, lambda u: u["province"], years, dropped)

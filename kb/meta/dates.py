@@ -83,7 +83,7 @@ def _starts_with_date(line: str) -> bool:
     return bool(FULL_DATE.match(head) or ISO_DATE.match(head))
 
 
-def document_date(text: str, title: str = "", head_lines: int = 12, tail_lines: int = 8) -> Date | None:
+def document_date(text: str, title: str = "", head_lines: int = 40, tail_lines: int = 8) -> Date | None:
     """The date of the document: a signature date (a line that is just a date) near its end, else
     the latest of the dated lines of its header (adoption, amendment: the text in force)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]

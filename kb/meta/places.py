@@ -27,7 +27,6 @@ from kb.config import DATA_DIR
 
 PLACES_DIR = DATA_DIR / "places"
 LEVELS = ("province", "city", "county")
-_UNIT_WORDS = {"province": "省", "city": "市州盟", "county": "县市区旗"}
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,8 @@ def _mentions(tokens: list[str], where: str, gaz: Gazetteer) -> list[Mention]:
         elif token in gaz.short:
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
             candidates = gaz.short[token]
-            unit_word = bool(following) and any(following[0] in _UNIT_WORDS[p.level] for p in candidates)
+            # 灵石 + 县委, 榆次 + 区委, 晋中 + 市委: the unit's own word (合作市 is not 合作 + 区)
+            unit_word = bool(following) and any(following[0] == p.name[-1] for p in candidates)
             found.append(Mention(token, candidates, unit_word, where, previous))
     return found
 
