@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from kb import analysis
@@ -36,6 +36,7 @@ class Place:
     level: str  # province | city | county
     city: str = ""  # for counties
     province: str = ""  # for cities and counties
+    unit_words: str = ""  # last characters of its current and former names: 县 区 市 旗 州 盟 省
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -79,8 +80,10 @@ class Gazetteer:
         return gaz
 
     def _add(self, place: Place, former: str):
+        formers = [n.strip() for n in former.split(";") if n.strip()]
+        place = replace(place, unit_words="".join(sorted({n[-1] for n in [place.name, *formers]})))
         self.full[place.name].append(place)
-        for name in filter(None, (n.strip() for n in former.split(";"))):
+        for name in formers:
             if place not in self.full[name]:
                 self.full[name].append(place)
         if place.short and place.short != place.name and len(place.short) >= 2:
@@ -108,11 +111,12 @@ def _common_words(names: set[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def place_names() -> tuple[str, ...]:
-    """Full names of every province, city and county (for the segmenter's dictionary)."""
+    """Full and former names of every province, city and county (for the segmenter's dictionary)."""
     names = set()
     for table in ("provinces.tsv", "cities.tsv", "counties.tsv"):
         for row in _rows(table):
             names.add(row["name"])
+            names.update(n.strip() for n in row.get("former_names", "").split(";") if len(n.strip()) >= 2)
     return tuple(sorted(names))
 
 
@@ -145,7 +149,7 @@ def _mentions(tokens: list[str], where: str, gaz: Gazetteer) -> list[Mention]:
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
             candidates = gaz.short[token]
             # 灵石 + 县委, 榆次 + 区委, 晋中 + 市委: the unit's own word (合作市 is not 合作 + 区)
-            unit_word = bool(following) and any(following[0] == p.name[-1] for p in candidates)
+            unit_word = bool(following) and any(following[0] in p.unit_words for p in candidates)
             found.append(Mention(token, candidates, unit_word, where, previous))
     return found
 
@@ -192,7 +196,8 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None) -> P
 
     # Places in the title or letterhead stay; others need enough mentions, absolutely and relative
     # to the best-supported place of their level (a city-wide report names counties in passing).
-    min_score = settings.get("min_score", 1.0)
+    # a short text names a place once; a long one that names it only a few times is passing it by
+    min_score = min(settings.get("min_score", 3.0), max(1.0, len(text) / settings.get("chars_per_mention", 1000)))
     share = settings.get("min_share", 0.0)
     top = defaultdict(float)
     for name, s in scores.items():
@@ -210,26 +215,33 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None) -> P
         by_level[places[name].level].append(name)
 
     # Cities and provinces also come from the places below them (after those named directly).
-    inherited: dict[str, float] = defaultdict(float)
+    city_of: dict[str, float] = defaultdict(float)
+    province_of: dict[str, float] = defaultdict(float)
     for name in by_level["county"]:
         place = places[name]
-        inherited[place.city] += scores[name]
-        inherited[place.province] += scores[name]
+        city_of[place.city] += scores[name]
+        province_of[place.province] += scores[name]
     for name in by_level["city"]:
-        inherited[places[name].province] += scores[name]
-    cities = _ordered(by_level["city"], scores, inherited, "city", title_order)
-    provinces = _ordered(by_level["province"], scores, inherited, "province", title_order)
+        province_of[places[name].province] += scores[name]
+    cities = _ordered(by_level["city"], scores, city_of, "city", title_order)
+    provinces = _ordered(by_level["province"], scores, province_of, "province", title_order)
     return PlaceResult(by_level["county"][: settings.get("max_counties", 8)], cities[:5], provinces[:4])
 
 
+_PLACEHOLDERS = ("省直辖县级行政区划", "自治区直辖县级行政区划")
+
+
 def _ordered(direct: list[str], scores, inherited, level: str, title_order: dict) -> list[str]:
-    """Places of one level: named in the title first, then direct and inherited evidence together."""
-    gaz = Gazetteer.load()
+    """Places of one level: named in the title first, then direct and inherited evidence together.
+
+    Inherited names come from the gazetteer's city/province columns, so they are of this level
+    (北京市 is the city of its districts, though listed as a province).
+    """
     total = defaultdict(float)
     for name in direct:
         total[name] += scores[name]
     for name, s in inherited.items():
-        if name and any(p.level == level for p in gaz.full.get(name, [])):
+        if name and name not in _PLACEHOLDERS:
             total[name] += s
     return sorted(total, key=lambda n: (title_order.get(n, len(title_order)), -total[n], n))
 
