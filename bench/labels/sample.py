@@ -13,6 +13,9 @@ from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SEED = 20261127
+WEB_PER_ENCODING = 4
+# pages read and found to be only lists of titles/links (examined in draw order until 4 articles were found)
+NOT_ARTICLES = {"w3cn.org.xml", "myblog.pchome.com.tw.xml", "oui-design.com.xml"}
 
 
 def load(path: Path) -> list[dict]:
@@ -70,13 +73,14 @@ def draw() -> list[tuple[str, str]]:
     for p in sorted(F.glob("word-pdf/docx_doc/*.docx")) + sorted(F.glob("word-pdf/pdf/*.pdf")) \
             + sorted(F.glob("pdf-research/*.pdf")):
         out.append(("formats/word-pdf-research", str(p.relative_to(SHARED))))
-    # web pages: candidates drawn at random, then kept only if they are real articles (decided by
-    # reading; see README.md) -- the order of the draw is fixed, the first 3 real articles of each kept
+    # web pages: a fixed random order of each folder; the first WEB_PER_ENCODING pages that are real
+    # articles (running text: posts, essays, press releases) are kept, pure link/title lists skipped.
+    # Which pages are link lists was decided by reading them (see README.md): NOT_ARTICLES.
     for enc in ("gb2312-web", "big5-web"):
         pool = sorted(str(p.relative_to(SHARED)) for p in (F / enc).iterdir())
         rng.shuffle(pool)
-        for p in pool:
-            out.append((f"formats/{enc}-candidate", p))
+        kept = [p for p in pool if Path(p).name not in NOT_ARTICLES][:WEB_PER_ENCODING]
+        out.extend((f"formats/{enc}", p) for p in kept)
     return out
 
 
