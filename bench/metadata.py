@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -150,6 +151,8 @@ def labels_report(jobs: int) -> dict:
             got = ours.get(field)
             if field == "date" and got and isinstance(want, str):
                 ok += str(got)[: len(want)] == want
+            elif field == "title":  # full- and half-width punctuation are the same title
+                ok += unicodedata.normalize("NFKC", str(got or "")) == unicodedata.normalize("NFKC", want)
             else:
                 ok += got == want
         report["fields"][field] = {"accuracy": round(ok / max(1, total), 3), "correct": f"{ok}/{total}"}

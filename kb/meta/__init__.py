@@ -12,7 +12,7 @@ from kb.analysis import normalize
 
 from kb.meta.dates import document_year, filename_date
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
-from kb.meta.places import find_places
+from kb.meta.places import find_places, is_national
 from kb.meta.sectors import classify
 from kb.meta.title import extract_title
 from kb.meta.topics import topics_of
@@ -40,7 +40,9 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
     named = filename_date(PurePath(path).stem) if path else None
     if named and not (title and year and str(year) in title):
         year, date = named.year, named  # a version date in the file name beats dates in the text
-    places = find_places(title, text, head + signature)
+    norm_title = normalize(title, nfkc=False)
+    issuers = issuers_of(norm_title, [normalize(x, nfkc=False) for x in lines[:40] + lines[-8:]], title_index)
+    places = find_places(title, text, head + signature, national=is_national(norm_title, issuers))
     meta = {
         "title": title,
         "year": year,
@@ -51,9 +53,8 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         "sectors": classify(title, text),
         "topics": topics_of(title, text),
         # facet values in simplified characters, whatever the document's script
-        "doctype": [kind] if (kind := doctype_of(normalize(title, nfkc=False))) else [],
-        "issuer": issuers_of(normalize(title, nfkc=False), [normalize(x, nfkc=False) for x in lines[:40] + lines[-8:]],
-                             title_index),
+        "doctype": [kind] if (kind := doctype_of(norm_title, normalize("\n".join(lines[:12]), nfkc=False))) else [],
+        "issuer": issuers,
         "docno": docno_of([normalize(x, nfkc=False) for x in lines[:10]]),
     }
     return meta, text

@@ -83,14 +83,24 @@ def _starts_with_date(line: str) -> bool:
     return bool(FULL_DATE.match(head) or ISO_DATE.match(head))
 
 
+_DATE_CUE = re.compile(r"(?:完成|成文|印发|发布|签发|通过)日期\s*[:：]?\s*")
+
+
 def document_date(text: str, title: str = "", head_lines: int = 40, tail_lines: int = 8) -> Date | None:
     """The date of the document: a signature date (a line that is just a date) near its end, else
     the latest of the dated lines of its header (adoption, amendment: the text in force)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
+    for line in lines[:head_lines]:  # (本稿完成日期: 2023年3月9日)
+        cue = _DATE_CUE.search(line)
+        if cue and (date := _first_date(line[cue.end():])):
+            return date
     for line in reversed(lines[-tail_lines:]):
         if _is_signature_date(line) and (date := _first_date(line)):
             return date
-    head = [d for line in lines[:head_lines] if line != title and _starts_with_date(line) if (d := _first_date(line))]
+    # dated header lines: adoption, amendment, publication; an effective date (施行) only if alone
+    dated = [line for line in lines[:head_lines] if line != title and _starts_with_date(line)]
+    acts = [line for line in dated if not re.search(r"(?:起)?(?:施行|生效)", line)] or dated
+    head = [d for line in acts if (d := _first_date(line))]
     if head:
         return max(head, key=lambda d: (d.year, d.month or 0, d.day or 0))
     return None
@@ -102,12 +112,15 @@ def _first_date(line: str) -> Date | None:
 
 
 def document_year(text: str, title: str = "") -> tuple[int | None, Date | None]:
-    """``(year, date)``: the year from the title if it names one, else the document date's."""
+    """``(year, date)``: the year from the title if it names one, else the document date's, else
+    the year of the numbered meeting its title or opening names (第十二届全国人大第五次会议)."""
     date = document_date(text, title)
     title_years = years_in(title)
     if title_years:
         return title_years[0], date if date and date.year == title_years[0] else date
-    return (date.year if date else None), date
+    if date:
+        return date.year, date
+    return session_year(title + "\n" + "\n".join(text.split("\n")[:3])), None
 
 
 _FILENAME_DATE = re.compile(
@@ -125,3 +138,27 @@ def filename_date(stem: str) -> Date | None:
     month = int(found.group("m")) if found.group("m") else None
     day = int(found.group("d")) if found.group("d") else None
     return Date(year, month, day) if MIN_YEAR <= year <= MAX_YEAR else None
+
+
+
+_NPC = re.compile(r"第([一二三四五六七八九十]+)届全国人民代表大会第([一二三四五六七八九十]+)次会议")
+_CPPCC = re.compile(r"(?:中国人民政治协商会议|全国政协)第([一二三四五六七八九十]+)届(?:全国委员会)?第([一二三四五六七八九十]+)次会议")
+_CPC = re.compile(r"(?:第([一二三四五六七八九十]+)次全国代表大会|[(（]([一二三四五六七八九十]+)大[)）])")
+
+
+def session_year(text: str) -> int | None:
+    """The year of a numbered national meeting the text is dated by (see data/sessions.toml)."""
+    import tomllib
+
+    from kb.config import DATA_DIR
+
+    data = tomllib.loads((DATA_DIR / "sessions.toml").read_text(encoding="utf-8"))
+    if found := _NPC.search(text):
+        first = data["npc"]["first_years"].get(str(cn_number(found.group(1))))
+        return first + cn_number(found.group(2)) - 1 if first else None
+    if found := _CPPCC.search(text):
+        first = data["cppcc"]["first_years"].get(str(cn_number(found.group(1))))
+        return first + cn_number(found.group(2)) - 1 if first else None
+    if found := _CPC.search(text):
+        return data["cpc"]["years"].get(str(cn_number(found.group(1) or found.group(2))))
+    return None

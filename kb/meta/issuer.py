@@ -18,11 +18,16 @@ DOCNO = re.compile(
 ORDER_NO = re.compile(
     rf"(?:中华人民共和国)?[\u4e00-\u9fff]{{0,12}}令\s*[(（]?\s*(?:(?:19|20)\d{{2}}\s*年\s*)?第\s*[\d{_CN_NUM}]+\s*号[)）]?"
 )
-# 2008年8月22日 宁波市第十三届人民代表大会常务委员会第十一次会议通过
+# 2008年8月22日 宁波市第十三届人民代表大会常务委员会第十一次会议通过; 1999年7月10日 国务院批准
 _ADOPTED = re.compile(
-    rf"(?P<body>[\u4e00-\u9fff]{{2,40}}?)(?:第[\d{_CN_NUM}]+次)?(?:全体|常务|主任|部务|委务|局务|署务|行务)?会议"
-    rf"(?:审议)?(?:通过|批准|修正|修订)"
+    rf"^(?P<body>[\u4e00-\u9fff]{{2,40}}?)(?:第[\d{_CN_NUM}]+次)?(?:(?:全体|常务|主任|部务|委务|局务|署务|行务)?会议)?"
+    rf"(?:审议)?(?:通过|批准|发布|公布)"
 )
+_LEADING_DATE = re.compile(r"^[(（\s]*(?:(?:19|20)\d{2}|[一二][〇○零一二三四五六七八九]{3})\s*年[^日]{1,6}日\s*")
+# 我代表国务院,向大会报告; 我受十二届中央委员会委托 (speeches and reports)
+_ON_BEHALF = re.compile(r"我(?:代表|受)(?P<body>[\u4e00-\u9fff]{2,20}?)(?:委托)?[,，]?向")
+# 公安部令第146号, 国务院令第708号: the ministry or the State Council issued it
+_ORDER_ISSUER = re.compile(r"^(?:中华人民共和国)?(?P<body>[\u4e00-\u9fff]{2,12}?)令")
 _TERM = re.compile(rf"第[\d{_CN_NUM}]+届")
 _MEETING_BODY = re.compile(r"(?:审判委员会|检察委员会)$")
 _TITLE_PREFIX = re.compile(r"^(?P<issuer>.{2,40}?)关于")
@@ -44,9 +49,22 @@ def canonical_issuer(name: str) -> str:
     return name.strip()
 
 
-def doctype_of(title: str) -> str | None:
-    """The 文种 a title ends with (通知, 报告, 条例, 法律, ...), ignoring a trailing (试行)."""
+@lru_cache(maxsize=1)
+def _formulas() -> tuple[tuple[re.Pattern, str], ...]:
+    pairs = []
+    for line in read_word_list(DATA_DIR / "doctype_formulas.txt"):
+        pattern, _, kind = line.partition("\t")
+        pairs.append((re.compile(pattern), kind.strip()))
+    return tuple(pairs)
+
+
+def doctype_of(title: str, opening: str = "") -> str | None:
+    """The 文种 a title ends with (通知, 报告, 条例, 法律, ...), ignoring a trailing (试行); else
+    what the opening lines say (我…向大会作报告; 行业标准) per data/doctype_formulas.txt."""
     if not title or not ends_with_doctype(title):
+        for pattern, kind in _formulas():
+            if opening and pattern.search(opening):
+                return kind
         return None
     core = re.sub(r"\s*[(（][^()（）]{1,12}[)）]$", "", title).rstrip("。.:;,")
     for word, kind in doctype_words():
@@ -73,6 +91,9 @@ def docno_of(head_lines: list[str]) -> str | None:
 
 
 def _adopting_body(line: str) -> str | None:
+    line = _LEADING_DATE.sub("", line)
+    if line.startswith("《"):  # amended by another document's decision: not an adopting body
+        return None
     found = _ADOPTED.search(_TERM.sub("", line))
     if not found:
         return None
@@ -96,6 +117,14 @@ def issuers_of(title: str, lines: list[str], title_index: int | None) -> list[st
     for line in lines[:start][-4:] + lines[start + 1:start + 3]:  # letterhead above, or byline below
         if issuer_line.match(line):
             add(line)
+    for line in lines[:12]:
+        on_behalf = _ON_BEHALF.search(line)
+        if on_behalf and issuer_line.match(on_behalf.group("body")):
+            add(on_behalf.group("body"))
+            break
+        order = ORDER_NO.search(line)
+        if order and len(line) <= 40 and (body := _ORDER_ISSUER.match(order.group())):
+            add(body.group("body"))
     prefix = _TITLE_PREFIX.match(title or "")
     if prefix and issuer_line.match(prefix.group("issuer")):
         add(prefix.group("issuer"))

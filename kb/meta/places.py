@@ -37,6 +37,7 @@ class Place:
     city: str = ""  # for counties
     province: str = ""  # for cities and counties
     unit_words: str = ""  # last characters of its current and former names: 县 区 市 旗 州 盟 省
+    municipality: bool = False  # 北京市, 天津市, 上海市, 重庆市: a province that is also a city
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -70,7 +71,8 @@ class Gazetteer:
     def load(cls) -> "Gazetteer":
         gaz = cls()
         for row in _rows("provinces.tsv"):
-            gaz._add(Place(row["name"], row["short_name"], "province"), row.get("former_names", ""))
+            place = Place(row["name"], row["short_name"], "province", municipality=row.get("kind") == "直辖市")
+            gaz._add(place, row.get("former_names", ""))
         for row in _rows("cities.tsv"):
             gaz._add(Place(row["name"], row["short_name"], "city", province=row["province"]), row.get("former_names", ""))
         for row in _rows("counties.tsv"):
@@ -154,8 +156,12 @@ def _mentions(tokens: list[str], where: str, gaz: Gazetteer) -> list[Mention]:
     return found
 
 
-def find_places(title: str, text: str, head_lines: list[str] | None = None) -> PlaceResult:
-    """Counties, cities and provinces the document is about, principal first."""
+def find_places(title: str, text: str, head_lines: list[str] | None = None, national: bool = False) -> PlaceResult:
+    """Counties, cities and provinces the document is about, principal first.
+
+    ``national``: a national document (a State Council report, a national law) is about the whole
+    country; the places it names in passing are not its subject, only those in its title or head.
+    """
     gaz = Gazetteer.load()
     settings = rules().get("weights", {})
     cut = analysis.cut
@@ -204,7 +210,7 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None) -> P
         top[places[name].level] = max(top[places[name].level], s)
     headline = {p.name for m, p in resolved if m.where in ("title", "head")}
     keep = {name for name, s in scores.items()
-            if name in headline or (s >= min_score and s >= share * top[places[name].level])}
+            if name in headline or (not national and s >= min_score and s >= share * top[places[name].level])}
     by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
     title_order = {}
     for m, p in resolved:
@@ -223,6 +229,9 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None) -> P
         province_of[place.province] += scores[name]
     for name in by_level["city"]:
         province_of[places[name].province] += scores[name]
+    for name in by_level["province"]:
+        if places[name].municipality:  # 上海市 is its districts' city too
+            city_of[name] += scores[name]
     cities = _ordered(by_level["city"], scores, city_of, "city", title_order)
     provinces = _ordered(by_level["province"], scores, province_of, "province", title_order)
     return PlaceResult(by_level["county"][: settings.get("max_counties", 8)], cities[:5], provinces[:4])
@@ -266,3 +275,10 @@ def _resolve(m: Mention, named: Counter, gaz: Gazetteer) -> Place | None:
         tops = [p for p in candidates if p.level != "county"]
         return tops[0] if len(tops) == 1 and m.full else None
     return ranked[0]
+
+
+def is_national(title: str, issuers: list[str]) -> bool:
+    """Is this a national document (by its title or issuer)? Markers in rules.toml."""
+    markers = rules().get("national", {}).get("markers", [])
+    named_place = any(name in title for name in Gazetteer.load().full if len(name) >= 3 and name != "中华人民共和国")
+    return not named_place and any(m in title or any(m in i for i in issuers) for m in markers)

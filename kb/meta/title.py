@@ -16,8 +16,15 @@ MAX_TITLE = 80
 _NOT_TITLE = re.compile(
     r"^(?:附件\s*\d*[::]?|\S{0,20}[〔\[(]\d{4}[〕\])]\s*\d+\s*号|密级.*|特急|加急|急件|"
     r"[(（]?[\d〇○零一二三四五六七八九]{4}\s*年(?:度|\s*[\d一二三四五六七八九十]{1,2}\s*月(?:\s*[\d一二三四五六七八九十]{1,3}\s*日)?)?[)）]?|"
-    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|[-—_=*#]+)$"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|[-—_=*#]+|"
+    # salutations and addressees (同志们: 各县委统战部:), standards' cover codes (ICS 27.120, NB/T XXXX)
+    r".{1,40}[::]|备案号.*|ICS\s.*|[A-Z]{1,3}\s?\d{0,3}|[A-Z]{1,4}(?:/[A-Z])?\s+[\dXx.]+\s*[—–-]\s*[\dXxY]+|"
+    r"[\dX]{2,4}\s*-\s*[\dX]{2}\s*-\s*[\dX]{2}\s*(?:发布|实施)|"
+    r"中华人民共和国.{0,12}标准)$"
 )
+# A first title line that ends like this goes on in the next line (…——以 / 高阳毛巾集群为例).
+_UNFINISHED = ("——以", "——", "以", "与", "和", "及", "的", "关于", "对", "基于", "、")
+_PART = re.compile(r"^第[\d一二三四五六七八九十]+部分")  # 核电厂定期安全评价 / 第1部分: 通用要求
 _SITE_SUFFIX = re.compile(r"\s*(?:[_|]|\s-\s|\s—\s).{2,40}$")
 _SPACED = re.compile(r"^(?:\S\s+){2,}\S$")
 
@@ -85,13 +92,15 @@ def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
     for k, (i, line) in enumerate(candidates):
         if len(line) > MAX_TITLE:
             break
+        if line.endswith(("。", "!", "?", ";")):  # a sentence, not a title (…向大会作报告。)
+            continue
         title = clean_title(line)
         following = candidates[k + 1][1] if k + 1 < len(candidates) else ""
         if following.startswith(("——", "--", "—")) and len(title) + len(following) <= 2 * MAX_TITLE:
             return clean_title(title + following), text  # title with its subtitle line
         if ends_with_doctype(title) or (following and _continues_title(title, following)):
             if following and _continues_title(title, following):
-                title += following
+                title += (" " if _PART.match(following) else "") + following
             if len(_TRAILING_NOTE.sub("", title)) <= 6 and k > 0 and _issuer_line().match(candidates[k - 1][1]):
                 title = candidates[k - 1][1] + title  # a bare 工作总结 under its issuer's name
             after = next((l for j, l in head if j > i), "")
@@ -105,8 +114,13 @@ def extract_title(text: str, hint: str | None = None) -> tuple[str, str]:
 
 
 def _continues_title(title: str, following: str) -> bool:
-    """A title broken over two lines: the first does not end with a type word, the second does."""
-    if len(title) + len(following) > MAX_TITLE or ends_with_doctype(title):
+    """A title broken over two lines: the first is unfinished (…——以) or does not end with a type
+    word while the second does, or the second names a part (第1部分: …)."""
+    if len(title) + len(following) > MAX_TITLE or following.endswith(("。", ":")):
+        return False
+    if title.endswith(_UNFINISHED) or _PART.match(following):
+        return True
+    if ends_with_doctype(title):
         return False
     return len(following) <= 30 and ends_with_doctype(following) and not _issuer_line().match(title)
 
