@@ -134,3 +134,19 @@ def _snap_start(text: str, a: int) -> int:
         if k >= 0:
             return max(0, a - 20) + k + 1
     return a
+
+
+def highlight_all(text: str, strings: tuple[str, ...], words: tuple[str, ...] = ()) -> tuple[str, int]:
+    """The whole text, escaped, every match in ``<mark id="mN">``; returns (html, number of matches).
+
+    Exact strings are marked; if none occurs, the query's words are."""
+    spans = find_spans(text, compile_strings(tuple(strings)))
+    if not spans and words:
+        spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)))
+    out, pos = [], 0
+    for n, span in enumerate(spans, 1):
+        out.append(html.escape(text[pos:span.start]))
+        out.append(f'<mark id="m{n}">' + html.escape(text[span.start:span.end]) + "</mark>")
+        pos = span.end
+    out.append(html.escape(text[pos:]))
+    return "".join(out), len(spans)

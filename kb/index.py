@@ -92,6 +92,7 @@ def build_schema() -> fields.Schema:
         chars=AnalyzedText(analyzer=analysis.char_analyzer(), phrase=False),
         text=fields.STORED(),
         year=fields.NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
+        added=fields.NUMERIC(int, bits=64, stored=True, sortable=True, signed=False),  # ingest time, s
         date=fields.ID(stored=True),
         docno=fields.ID(stored=True),
         meta=fields.STORED(),  # everything else: format, encoding, size, user fields, provenance
@@ -161,11 +162,24 @@ def open_index(index_dir: Path, create: bool = False):
     """Open the index in ``index_dir``; create it (and the folder) when asked and absent."""
     index_dir = Path(index_dir)
     if exists(index_dir):
-        return index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        if create:  # a writer is coming: bring an index made by an older version up to date
+            _add_missing_fields(ix)
+        return ix
     if not create:
         raise FileNotFoundError(f"no index in {index_dir} (run ingest.py first)")
     index_dir.mkdir(parents=True, exist_ok=True)
     return index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+
+
+def _add_missing_fields(ix) -> None:
+    """Fields added to the schema since this index was made (documents simply lack them)."""
+    missing = {name: field for name, field in build_schema().items() if name not in ix.schema}
+    if missing:
+        w = writer(ix)
+        for name, field in missing.items():
+            w.add_field(name, field)
+        w.commit()
 
 
 def writer(ix, timeout: float | None = None, **kwargs):

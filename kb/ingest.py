@@ -158,6 +158,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict)
         fields[key] = list(dict.fromkeys(metadata.get(key) or []))
     if metadata.get("year"):
         fields["year"] = int(metadata["year"])
+    fields["added"] = int(stored.get("ingested") or time.time())
     for key in ("date", "docno"):
         if metadata.get(key):
             fields[key] = str(metadata[key])

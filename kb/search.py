@@ -27,7 +27,7 @@ from kb.postings import Postings, decode_positions
 from kb.query import ParsedQuery, Term, parse
 
 K1, B = 1.2, 0.75
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "added")  # added: most recently ingested first
 MAX_PAGE_SIZE = 100
 MAX_LIKE_CHARS = 20000
 LIKE_TERMS = 60
@@ -103,15 +103,23 @@ class Snapshot:
     def live(self) -> set[int]:
         return set(self.postings.live_docs())
 
+    def _column(self, fieldname: str) -> dict[int, int]:
+        """docnum -> value of a numeric column, for live documents that have one."""
+        reader = self.searcher.reader()
+        if fieldname not in reader.schema or not reader.has_column(fieldname):
+            return {}
+        column = reader.column_reader(fieldname, translate=True)
+        return {d: v for d in self.live if (v := column[d])}
+
     @cached_property
     def years(self) -> dict[int, int]:
         """docnum -> year, for documents that have one."""
-        years = {}
-        for docnum in self.live:
-            year = self.searcher.stored_fields(docnum).get("year")
-            if year:
-                years[docnum] = year
-        return years
+        return self._column("year")
+
+    @cached_property
+    def added(self) -> dict[int, int]:
+        """docnum -> when it was ingested (seconds)."""
+        return self._column("added")
 
     def facet_values(self, fieldname: str) -> dict[int, list[str]]:
         """docnum -> values of a list field, read from the field's posting lists once."""
@@ -260,6 +268,29 @@ class Evaluator:
 # --- the knowledge base -------------------------------------------------------------------------
 
 
+@dataclass
+class _Run:
+    snap: Snapshot
+    ranked: dict
+    order: list
+    strings: tuple
+    words: tuple
+
+
+def highlight_terms(parsed: ParsedQuery | str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The query's exact strings and its words (normalised), as highlighting looks for them."""
+    if isinstance(parsed, str):
+        parsed = parse(parsed)
+    strings, words = [], []
+    for term in parsed.terms():
+        norm = analysis.normalize(term.text).strip()
+        if norm:
+            strings.append(norm)
+            if not term.phrase:
+                words.extend(analysis.words(norm))
+    return tuple(strings), tuple(words)
+
+
 def _normalize_filters(filters: dict | None) -> dict[str, list]:
     out: dict[str, list] = {}
     for name, values in (filters or {}).items():
@@ -323,43 +354,71 @@ class KnowledgeBase:
 
     def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
-               within: set[str] | None = None, snippets: bool = True) -> Results:
+               within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None) -> Results:
         """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
-        ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids."""
+        ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids and
+        ``exclude`` leaves ids out."""
         started = time.perf_counter()
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
         try:
             page, page_size = int(page), int(page_size)
         except (TypeError, ValueError):
             raise QueryError("page and page size must be numbers") from None
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"page must be >= 1 and page size 1..{MAX_PAGE_SIZE}")
+        with self._lock:
+            run = self._run(query, filters, years, sort, like, within, exclude)
+            start = (page - 1) * page_size
+            hits = [self._hit(run.snap, d, run.ranked[d], run.strings, run.words, snippets)
+                    for d in run.order[start:start + page_size]]
+            facets = self._facets(run.snap, run.ranked.keys())
+        return Results(query=query, total=len(run.ranked), hits=hits, facets=facets, page=page,
+                       page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
+                       terms=list(run.strings))
+
+    def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
+                  sort: str = "relevance", like: bool = False, batch: int = 200):
+        """Every matching document, in order, without snippets (for exports)."""
+        with self._lock:
+            run = self._run(query, filters, years, sort, like, None, None)
+        for start in range(0, len(run.order), batch):
+            with self._lock:
+                chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
+            yield from chunk
+
+    def similar(self, doc_id: str, limit: int = 5, passage_chars: int = 3000) -> list[Hit]:
+        """Documents most like this one (passage search over its beginning), itself excluded."""
+        stored = self.document(doc_id)
+        if not stored:
+            return []
+        passage = f"{stored.get('title', '')}\n{stored.get('text', '')[:passage_chars]}"
+        return self.search(passage, like=True, page_size=limit, exclude={doc_id}).hits
+
+    def _run(self, query, filters, years, sort, like, within, exclude) -> "_Run":
+        """Match, filter and order (no paging): what search and export share. Call under the lock."""
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
         filters = _normalize_filters(filters)
         year_from, year_to = parse_years(years) if isinstance(years, (str, type(None))) else years
-        with self._lock:
-            snap = self.snapshot()
-            ev = Evaluator(snap)
-            if like:
-                if len(query or "") > MAX_LIKE_CHARS:
-                    raise QueryError(f"the passage is too long (the limit is {MAX_LIKE_CHARS} characters)")
-                ranked, strings, words = self._like(ev, query)
-                parsed = None
-            else:
-                parsed = parse(query)
-                ranked, strings, words = self._match(ev, parsed)
-            allowed = self._allowed(snap, filters, year_from, year_to, within)
-            if allowed is not None:
-                ranked = {d: v for d, v in ranked.items() if d in allowed}
-            facets = self._facets(snap, ranked.keys())
-            order = self._order(snap, ranked, sort if (like or not parsed.is_empty()) else (
-                sort if sort != "relevance" else "newest"))
-            start = (page - 1) * page_size
-            page_docs = order[start:start + page_size]
-            hits = [self._hit(snap, d, ranked[d], strings, words, snippets) for d in page_docs]
-        return Results(query=query, total=len(ranked), hits=hits, facets=facets, page=page,
-                       page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
-                       terms=list(strings))
+        snap = self.snapshot()
+        ev = Evaluator(snap)
+        if like:
+            if len(query or "") > MAX_LIKE_CHARS:
+                raise QueryError(f"the passage is too long (the limit is {MAX_LIKE_CHARS} characters)")
+            ranked, strings, words = self._like(ev, query)
+            listing = False
+        else:
+            parsed = parse(query)
+            ranked, strings, words = self._match(ev, parsed)
+            listing = parsed.is_empty()
+        allowed = self._allowed(snap, filters, year_from, year_to, within)
+        if allowed is not None:
+            ranked = {d: v for d, v in ranked.items() if d in allowed}
+        if exclude:
+            excluded = {d for doc_id in exclude for d in snap.postings.docs("id", doc_id)}
+            ranked = {d: v for d, v in ranked.items() if d not in excluded}
+        # a plain listing has no relevance: newest first unless asked otherwise
+        order = self._order(snap, ranked, "newest" if listing and sort == "relevance" else sort)
+        return _Run(snap, ranked, order, strings, words)
 
     def _match(self, ev: Evaluator, parsed: ParsedQuery):
         """docnum -> (exact count, score) for documents matching every clause."""
@@ -387,14 +446,7 @@ class KnowledgeBase:
         for clause in parsed.negative:
             for match in filter(None, map(ev.term, clause.terms)):
                 ranked = {d: v for d, v in ranked.items() if d not in match.scores}
-        strings, words = [], []
-        for term in parsed.terms():
-            norm = analysis.normalize(term.text).strip()
-            if norm:
-                strings.append(norm)
-                if not term.phrase:
-                    words.extend(analysis.words(norm))
-        return ranked, tuple(strings), tuple(words)
+        return (ranked, *highlight_terms(parsed))
 
     def _like(self, ev: Evaluator, passage: str):
         """Passage search: the passage's most telling words, any of which may match (BM25)."""
@@ -461,6 +513,9 @@ class KnowledgeBase:
     def _order(self, snap: Snapshot, ranked: dict, sort: str) -> list[int]:
         if sort == "relevance":
             return sorted(ranked, key=lambda d: (ranked[d][0], ranked[d][1], -d), reverse=True)
+        if sort == "added":
+            added = snap.added
+            return sorted(ranked, key=lambda d: (added.get(d, 0), d), reverse=True)
         years = snap.years
         if sort == "newest":
             return sorted(ranked, key=lambda d: (d in years, years.get(d, 0), ranked[d], d), reverse=True)
@@ -471,6 +526,7 @@ class KnowledgeBase:
         text = stored.get("text", "")
         exact, score = rank
         other = {k: stored.get(k) or [] for k in ("cities", "provinces", "doctype", "issuer", "topics")}
+        other.update({k: stored.get(k) for k in ("date", "docno", "added")})
         return Hit(
             id=stored["id"], path=stored.get("path", ""), title=stored.get("title", ""),
             year=stored.get("year"), counties=stored.get("counties") or [], sectors=stored.get("sectors") or [],
@@ -479,6 +535,18 @@ class KnowledgeBase:
         )
 
     # -- documents
+
+    def highlighted_text(self, doc_id: str, query: str) -> tuple[str, int] | None:
+        """A document's whole text as escaped HTML with the query's matches marked (ids m1, m2, …),
+        and the number of matches; None if there is no such document."""
+        stored = self.document(doc_id)
+        if stored is None:
+            return None
+        try:
+            strings, words = highlight_terms(query or "")
+        except QueryError:
+            strings, words = (), ()
+        return highlight.highlight_all(stored.get("text", ""), strings, words)
 
     def document(self, doc_id: str) -> dict | None:
         """All stored fields of a document, or None."""

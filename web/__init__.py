@@ -1,0 +1,36 @@
+"""The web site: a thin Flask layer over kb.search (app factory, blueprints, Jinja templates).
+
+    flask --app web run            # development
+    python -m web                  # production server (waitress)
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from kb.config import index_dir
+from kb.search import KnowledgeBase
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the site. Settings come from the environment (see web/settings.py), then ``config``."""
+    from web import api, pages, security, settings
+
+    app = Flask(__name__)
+    app.config.update(settings.from_environment())
+    app.config.update(config or {})
+    app.config.setdefault("SECRET_KEY", secrets.token_hex(32))
+    app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_BYTES"]
+    app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_INDEX"] or index_dir()))
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    security.init_app(app)
+    pages.register_filters(app)
+    return app
+
+
+def knowledge_base(app: Flask) -> KnowledgeBase:
+    return app.extensions["kb"]

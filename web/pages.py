@@ -1,0 +1,217 @@
+"""HTML pages: search (words or passage), document, original download, upload, CSV export, Atom feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context,
+                   url_for)
+from markupsafe import Markup
+
+from kb.errors import QueryError
+from web import params as webparams
+from web import security, timeline, uploads
+
+bp = Blueprint("pages", __name__)
+DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+FEED_ENTRIES = 30
+CSV_COLUMNS = ("id", "title", "year", "date", "doctype", "issuer", "docno", "provinces", "cities", "counties",
+               "sectors", "topics", "path", "url")
+
+
+def kb():
+    return current_app.extensions["kb"]
+
+
+def has_index() -> bool:
+    from kb import index as kbindex
+
+    return kbindex.exists(kb().index_dir)
+
+
+def register_filters(app) -> None:
+    @app.template_filter("datetime")
+    def _datetime(seconds):
+        if not seconds:
+            return ""
+        return datetime.fromtimestamp(float(seconds)).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("safe_snippet")
+    def _safe_snippet(snippet_html: str) -> Markup:
+        """Snippets are built from escaped text by kb.highlight; only <mark> tags are ours."""
+        return Markup(snippet_html)
+
+    app.jinja_env.globals.update(FACET_LABELS=webparams.FACET_LABELS, SORT_LABELS=webparams.SORT_LABELS)
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+@bp.app_errorhandler(413)
+@bp.app_errorhandler(500)
+def error_page(error):
+    code = getattr(error, "code", 500) or 500
+    message = getattr(error, "description", "") if code != 500 else "服务器出了点问题，请稍后再试。"
+    if code == 413:
+        message = "上传的文件太大。(upload too large)"
+    if request.path.startswith("/api/"):
+        return {"error": message, "status": code}, code
+    return render_template("error.html", code=code, message=message), code
+
+
+@bp.app_errorhandler(QueryError)
+def query_error(error):
+    if request.path.startswith("/api/"):
+        return {"error": str(error), "status": 400}, 400
+    return render_template("error.html", code=400, message=str(error)), 400
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def search_page():
+    params = webparams.parse(request.args)
+    if not has_index():
+        return render_template("search.html", params=params, results=None, no_index=True, bars=None,
+                               facets=[], chips=[])
+    results = kb().search(**params.search_kwargs())
+    if params.page > results.pages and results.total:
+        abort(404, description="没有这一页。(no such page)")
+    years_for_timeline = results.facets.get("year", {})
+    if params.filters.get("year") or params.year_from or params.year_to:
+        # the timeline shows the topic over all years, whatever year is picked
+        years_for_timeline = kb().search(**params.without_years().search_kwargs(), snippets=False).facets["year"]
+    bars = timeline.bars(years_for_timeline, params)
+    return render_template("search.html", params=params, results=results, no_index=False, bars=bars,
+                           facets=_facet_views(results.facets, params), chips=_chips(params))
+
+
+def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
+    expanded = request.args.get("more")
+    views = []
+    for name, counts in facets.items():
+        selected = params.filters.get(name, [])
+        values = list(counts.items())
+        limit = len(values) if expanded == name else 8
+        shown = values[:limit]
+        shown_names = {v for v, _ in shown}
+        shown += [(v, counts.get(v, 0)) for v in selected if v not in shown_names]  # selected always visible
+        views.append({
+            "name": name, "label": webparams.FACET_LABELS.get(name, name),
+            "values": [{"value": v, "count": n, "selected": v in selected, "url": params.toggle(name, v)}
+                       for v, n in shown],
+            "more_url": params.url(more=name) if len(values) > limit else None,
+        })
+    return views
+
+
+def _chips(params: webparams.SearchParams) -> list[dict]:
+    chips = [{"label": f"{webparams.FACET_LABELS.get(name, name)}: {value}", "url": params.toggle(name, value)}
+             for name, values in params.filters.items() for value in values]
+    if params.year_from is not None or params.year_to is not None:
+        label = f"年份: {params.year_from or '…'}–{params.year_to or '…'}"
+        chips.append({"label": label, "url": params.url(page=None, **{"from": None, "to": None})})
+    return chips
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def _document_or_404(doc_id: str) -> dict:
+    if not DOC_ID.match(doc_id) or not has_index():
+        abort(404, description="没有这篇文档。(no such document)")
+    stored = kb().document(doc_id)
+    if stored is None:
+        abort(404, description="没有这篇文档。(no such document)")
+    return stored
+
+
+@bp.get("/doc/<doc_id>")
+def document_page(doc_id: str):
+    stored = _document_or_404(doc_id)
+    query = request.args.get("q", "")[:500]
+    text_html, matches = kb().highlighted_text(doc_id, query)
+    similar = kb().similar(doc_id, limit=6)
+    return render_template("document.html", doc=stored, text_html=Markup(text_html), matches=matches, query=query,
+                           similar=similar, params=webparams.SearchParams(q=query))
+
+
+@bp.get("/doc/<doc_id>/original")
+def original(doc_id: str):
+    stored = _document_or_404(doc_id)
+    path = kb().original(doc_id)
+    if path is None:
+        abort(404, description="原始文件不在库中。(original not stored)")
+    return send_file(path, as_attachment=True, download_name=Path(stored["path"]).name)
+
+
+# --- export and feed --------------------------------------------------------------------------------
+
+
+@bp.get("/export.csv")
+def export_csv():
+    params = webparams.parse(request.args)
+    if not has_index():
+        abort(404, description="知识库还没有文档。")
+    kwargs = params.search_kwargs()
+    for key in ("page", "page_size"):
+        kwargs.pop(key)
+    hits = kb().iter_hits(**kwargs)
+
+    def rows():
+        yield "\ufeff"  # a BOM, so Excel reads UTF-8
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for hit in hits:
+            data = hit.to_dict()
+            data["url"] = url_for("pages.document_page", doc_id=hit.id, _external=True)
+            writer.writerow(["; ".join(v) if isinstance(v := data.get(c, ""), list) else ("" if v is None else v)
+                             for c in CSV_COLUMNS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    name = time.strftime("kb-export-%Y%m%d-%H%M%S.csv")
+    return Response(stream_with_context(rows()), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/feed")
+def feed():
+    params = webparams.parse(request.args)
+    params.sort, params.page, params.size = "added", 1, FEED_ENTRIES
+    results = kb().search(**params.search_kwargs()) if has_index() else None
+    updated = max((h.fields.get("added") or 0 for h in results.hits), default=0) if results else 0
+    body = render_template("feed.xml", params=params, results=results,
+                           updated=_iso(updated or time.time()), iso=_iso,
+                           self_url=request.url, search_url=url_for("pages.search_page", _external=True)
+                           + ("?" + request.query_string.decode("utf-8", "replace") if request.query_string else ""))
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _iso(seconds) -> str:
+    return datetime.fromtimestamp(float(seconds or 0), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- upload -----------------------------------------------------------------------------------------
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload_page():
+    enabled = security.writes_enabled()
+    outcome = None
+    if request.method == "POST":
+        security.check_csrf()
+        security.check_admin_token(request.form.get("token"))
+        outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form)
+    return render_template("upload.html", enabled=enabled, outcome=outcome,
+                           max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+                           max_files=current_app.config["UPLOAD_MAX_FILES"]), (200 if not outcome or outcome.ok else 422)
