@@ -43,6 +43,7 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
     norm_title = normalize(title, nfkc=False)
     issuers = issuers_of(norm_title, [normalize(x, nfkc=False) for x in lines[:40] + lines[-8:]], title_index)
     places = find_places(title, text, head + signature, national=is_national(norm_title, issuers))
+    doctype = doctype_of(norm_title, normalize("\n".join(lines[:12]), nfkc=False))
     meta = {
         "title": title,
         "year": year,
@@ -50,10 +51,10 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         "counties": places.counties,
         "cities": places.cities,
         "provinces": places.provinces,
-        "sectors": classify(title, text),
+        "sectors": classify(title, text, doctype=doctype),
         "topics": topics_of(title, text),
         # facet values in simplified characters, whatever the document's script
-        "doctype": [kind] if (kind := doctype_of(norm_title, normalize("\n".join(lines[:12]), nfkc=False))) else [],
+        "doctype": [doctype] if doctype else [],
         "issuer": issuers,
         "docno": docno_of([normalize(x, nfkc=False) for x in lines[:10]]),
     }

@@ -280,5 +280,6 @@ def _resolve(m: Mention, named: Counter, gaz: Gazetteer) -> Place | None:
 def is_national(title: str, issuers: list[str]) -> bool:
     """Is this a national document (by its title or issuer)? Markers in rules.toml."""
     markers = rules().get("national", {}).get("markers", [])
-    named_place = any(name in title for name in Gazetteer.load().full if len(name) >= 3 and name != "中华人民共和国")
+    gaz = Gazetteer.load()
+    named_place = any(token in gaz.full or token in gaz.short for token in analysis.cut(title))
     return not named_place and any(m in title or any(m in i for i in issuers) for m in markers)

@@ -23,15 +23,18 @@ class Taxonomy:
     parents: dict
     settings: dict
     automaton: object  # keyword -> [(sector, weight)]
+    naming: dict  # sector -> the phrases that name it outright
 
     @classmethod
     def load(cls, path=TAXONOMY) -> "Taxonomy":
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         keywords: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        names, parents = [], {}
+        names, parents, naming = [], {}, {}
         for sector in data.get("sector", []):
             name = sector["name"]
             names.append(name)
+            if sector.get("names"):
+                naming[name] = tuple(analysis.normalize(n) for n in sector["names"])
             if sector.get("parent"):
                 parents[name] = sector["parent"]
             for word, weight in (sector.get("keywords") or {}).items():
@@ -44,7 +47,7 @@ class Taxonomy:
             automaton.add_word(word, targets)
         if keywords:
             automaton.make_automaton()
-        return cls(tuple(names), parents, data.get("settings", {}), automaton if keywords else None)
+        return cls(tuple(names), parents, data.get("settings", {}), automaton if keywords else None, naming)
 
 
 @lru_cache(maxsize=1)
@@ -73,17 +76,27 @@ def scores(title: str, text: str, tax: Taxonomy | None = None) -> dict[str, floa
     return dict(total)
 
 
-def classify(title: str, text: str, tax: Taxonomy | None = None) -> list[str]:
-    """The document's sectors, strongest first; a sector brings its parent along (after it)."""
+def classify(title: str, text: str, tax: Taxonomy | None = None, doctype: str | None = None) -> list[str]:
+    """The document's sectors, strongest first; a sector brings its parent along (after it).
+
+    ``doctype``: comprehensive reports (settings.summary_doctypes) cover every area they name."""
     tax = tax or taxonomy()
     found = scores(title, text, tax)
     if not found:
         return []
     settings = tax.settings
     best = max(found.values())
-    chosen = [s for s, v in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
-              if v >= settings.get("min_score", 3.0) and v >= settings.get("relative_min", 0.0) * best]
-    chosen = chosen[: settings.get("max_sectors", 5)]
+    norm = analysis.normalize(f"{title}\n{text}", nfkc=False)
+    summary = doctype in settings.get("summary_doctypes", [])
+    named = {s for s, phrases in tax.naming.items() if summary and any(p in norm for p in phrases)}
+
+    def qualifies(sector: str, score: float) -> bool:
+        if sector in named and score >= settings.get("named_min_score", settings.get("min_score", 3.0)):
+            return True
+        return score >= settings.get("min_score", 3.0) and score >= settings.get("relative_min", 0.0) * best
+
+    chosen = [s for s, v in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])) if qualifies(s, v)]
+    chosen = chosen[: settings.get("max_sectors", 5) + (len(named) if summary else 0)]
     result: list[str] = []
     for sector in chosen:
         for name in (sector, tax.parents.get(sector)):
