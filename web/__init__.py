@@ -22,7 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings.from_environment())
     app.config.update(config or {})
-    app.config.setdefault("SECRET_KEY", secrets.token_hex(32))
+    if not app.config.get("SECRET_KEY"):  # sessions (CSRF tokens) then last until a restart
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_BYTES"]
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_INDEX"] or index_dir()))
     app.register_blueprint(pages.bp)
