@@ -354,10 +354,11 @@ class KnowledgeBase:
 
     def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
-               within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None) -> Results:
+               within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None,
+               facets: bool = True) -> Results:
         """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
         ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids and
-        ``exclude`` leaves ids out."""
+        ``exclude`` leaves ids out; ``snippets``/``facets`` can be skipped when not shown."""
         started = time.perf_counter()
         try:
             page, page_size = int(page), int(page_size)
@@ -370,8 +371,8 @@ class KnowledgeBase:
             start = (page - 1) * page_size
             hits = [self._hit(run.snap, d, run.ranked[d], run.strings, run.words, snippets)
                     for d in run.order[start:start + page_size]]
-            facets = self._facets(run.snap, run.ranked.keys())
-        return Results(query=query, total=len(run.ranked), hits=hits, facets=facets, page=page,
+            counts = self._facets(run.snap, run.ranked.keys()) if facets else {}
+        return Results(query=query, total=len(run.ranked), hits=hits, facets=counts, page=page,
                        page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
                        terms=list(run.strings))
 

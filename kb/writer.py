@@ -94,6 +94,10 @@ class FastWriter(SegmentWriter):
 
     def __init__(self, ix, **kwargs):
         kwargs.setdefault("codec", KBCodec())
+        # Plain files per segment, not one compound file: Whoosh reads a compound segment through a
+        # BytesIO copy of its terms and postings (the whole index in RAM); plain files are read
+        # on demand.
+        kwargs.setdefault("compound", False)
         super().__init__(ix, **kwargs)
         self.pool = GroupedPool()
 
