@@ -12,7 +12,6 @@ exactly always come first.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 from collections import Counter, defaultdict
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from kb import analysis, highlight
+from kb import analysis, highlight, passage
 from kb import index as kbindex
 from kb.errors import QueryError
 from kb.postings import Postings, decode_positions
@@ -30,7 +29,6 @@ K1, B = 1.2, 0.75
 SORTS = ("relevance", "newest", "oldest", "added")  # added: most recently ingested first
 MAX_PAGE_SIZE = 100
 MAX_LIKE_CHARS = 20000
-LIKE_TERMS = 60
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -405,7 +403,7 @@ class KnowledgeBase:
         if like:
             if len(query or "") > MAX_LIKE_CHARS:
                 raise QueryError(f"the passage is too long (the limit is {MAX_LIKE_CHARS} characters)")
-            ranked, strings, words = self._like(ev, query)
+            ranked, strings, words = passage.rank_like(ev, query)
             listing = False
         else:
             parsed = parse(query)
@@ -448,26 +446,6 @@ class KnowledgeBase:
             for match in filter(None, map(ev.term, clause.terms)):
                 ranked = {d: v for d, v in ranked.items() if d not in match.scores}
         return (ranked, *highlight_terms(parsed))
-
-    def _like(self, ev: Evaluator, passage: str):
-        """Passage search: the passage's most telling words, any of which may match (BM25)."""
-        norm = analysis.normalize(passage or "")
-        counts = Counter(w for w in analysis.words(norm) if len(w) > 1 or not w.isascii())
-        p = ev.p
-        weighted = []
-        for word, qtf in counts.items():
-            df = p.doc_frequency("body", word)
-            if df:
-                weighted.append((qtf * p.idf(df), word, qtf))
-        top = heapq.nlargest(LIKE_TERMS, weighted)
-        scores: dict[int, float] = defaultdict(float)
-        for _, word, qtf in top:
-            for d, s in ev.bm25("body", word).items():
-                scores[d] += qtf * s
-            for d, s in ev.bm25("title", word, kbindex.TITLE_BOOST).items():
-                scores[d] += qtf * s
-        ranked = {d: (0, s) for d, s in scores.items()}
-        return ranked, (), tuple(w for _, w, _ in top[:12])
 
     def _allowed(self, snap: Snapshot, filters, year_from, year_to, within) -> set[int] | None:
         allowed: set[int] | None = None
