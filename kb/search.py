@@ -101,23 +101,34 @@ class Snapshot:
     def live(self) -> set[int]:
         return set(self.postings.live_docs())
 
-    def _column(self, fieldname: str) -> dict[int, int]:
-        """docnum -> value of a numeric column, for live documents that have one."""
+    def _column(self, fieldname: str, low: int, high: int) -> dict[int, int]:
+        """docnum -> value of a numeric column, for live documents that have one (a document
+        without the field reads as the column's filler value, outside ``low..high``)."""
         reader = self.searcher.reader()
         if fieldname not in reader.schema or not reader.has_column(fieldname):
             return {}
         column = reader.column_reader(fieldname, translate=True)
-        return {d: v for d in self.live if (v := column[d])}
+        return {d: v for d in self.live if low <= (v := column[d]) <= high}
+
+    @cached_property
+    def paths(self) -> dict[int, str]:
+        """docnum -> source path, from the path field's terms (no stored fields loaded)."""
+        out = {}
+        for term in self.searcher.reader().lexicon("path"):
+            text = term.decode("utf-8")
+            for docnum in self.postings.docs("path", text):
+                out[docnum] = text
+        return out
 
     @cached_property
     def years(self) -> dict[int, int]:
         """docnum -> year, for documents that have one."""
-        return self._column("year")
+        return self._column("year", 1, 9999)
 
     @cached_property
     def added(self) -> dict[int, int]:
         """docnum -> when it was ingested (seconds)."""
-        return self._column("added")
+        return self._column("added", 1, 2**40)
 
     def facet_values(self, fieldname: str) -> dict[int, list[str]]:
         """docnum -> values of a list field, read from the field's posting lists once."""
@@ -383,6 +394,13 @@ class KnowledgeBase:
             with self._lock:
                 chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
             yield from chunk
+
+    def matching_paths(self, query: str = "", filters: dict | None = None, years=None, like: bool = False) -> set[str]:
+        """Source paths of every matching document (cheap: no stored fields), e.g. to compare with grep."""
+        with self._lock:
+            run = self._run(query, filters, years, "relevance", like, None, None)
+            paths = run.snap.paths
+            return {paths[d] for d in run.ranked if d in paths}
 
     def similar(self, doc_id: str, limit: int = 5, passage_chars: int = 3000) -> list[Hit]:
         """Documents most like this one (passage search over its beginning), itself excluded."""

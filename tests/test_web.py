@@ -282,3 +282,11 @@ def test_bad_upload_reports_the_file_and_keeps_the_rest(tmp_path):
     assert response.status_code == 422 and not body["ok"]
     statuses = {f["file"]: f["status"] for f in body["files"]}
     assert statuses == {"报告.txt": "added", "坏.docx": "failed"}
+
+
+def test_timeline_copes_with_far_apart_years():
+    from web.params import SearchParams
+    from web.timeline import bars
+
+    assert len(bars({"1952": 1, "2024": 3}, SearchParams())) == 73
+    assert [b.year for b in bars({"1100": 1, "2024": 3}, SearchParams())] == ["1100", "2024"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WIDTH, HEIGHT, LABEL_SPACE = 720, 90, 16
+MAX_SPAN = 80
 
 
 @dataclass
@@ -25,7 +26,8 @@ def bars(year_counts: dict[str, int], params) -> list[Bar]:
     years = sorted(int(y) for y, n in year_counts.items() if n)
     if not years:
         return []
-    span = list(range(years[0], years[-1] + 1))
+    # every year from the first to the last, so gaps show; only the years present when that is too wide
+    span = list(range(years[0], years[-1] + 1)) if years[-1] - years[0] <= MAX_SPAN else years
     top = max(year_counts.values())
     slot = WIDTH / len(span)
     every = max(1, round(len(span) / 12))  # at most about a dozen year labels

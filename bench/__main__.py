@@ -1,0 +1,367 @@
+"""The benchmark: ``python -m bench all|quick [--corpus laws] [--engines ...] [--json OUT]``.
+
+Every figure sits beside its baselines, measured in the same run (these machines are noisy:
+medians, p95 and ratios). Sections: ingest (time, MB/s, index size, peak RSS of the process tree),
+query latency (top10 / +facets / +facets+snippets), recall against grep and exact-first precision,
+LeCaRD ranking (bench/lecard.py), cold start and server memory, scale (1x/2x/4x, ``all`` only).
+
+``quick`` (< 2 min, what CI runs): the demo samples plus up to 120 laws when ../shared is present,
+60 queries, 60 substrings, LeCaRD on 10 queries, no scale series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import measure
+from bench.corpora import CORPORA, ROOT, corpus_files, prepare_docs
+from bench.engines import VARIANTS
+from bench.queries import sample_queries, sample_substrings
+
+OUT = ROOT / "bench" / "out"
+PY = sys.executable
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- ingest ----------------------------------------------------------------------------------------
+
+
+def build_engine(name: str, folder: Path, inputs_file: Path) -> dict:
+    """Build in a subprocess; time it and sample the summed RSS of its process tree."""
+    shutil.rmtree(folder, ignore_errors=True)
+    proc = subprocess.Popen([PY, "-m", "bench.build", name, str(folder), str(inputs_file)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    sampler = measure.PeakRSS(proc.pid)
+    out, err = proc.communicate()
+    peak = sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"building {name} failed:\n{err[-2000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_mb"] = peak
+    return result
+
+
+def ingest_section(engines, files, docs, work: Path, corpus_bytes: int) -> dict:
+    inputs = {"files": work / "inputs-files.pickle", "docs": work / "inputs-docs.pickle"}
+    inputs["files"].write_bytes(pickle.dumps([str(p.resolve()) for p in files]))
+    inputs["docs"].write_bytes(pickle.dumps(docs))
+    from bench.engines.registry import make
+
+    results = {}
+    for name in engines:
+        engine = make(name, work / name)
+        _log(f"ingest: {name} ...")
+        r = build_engine(name, work / name, inputs["files" if engine.reads_files else "docs"])
+        r["mb_per_s"] = round(corpus_bytes / 1e6 / r["seconds"], 3)
+        r["docs_per_s"] = round(len(docs) / r["seconds"], 1)
+        results[name] = r
+        _log(f"ingest: {name} {r['seconds']} s, {r['mb_per_s']} MB/s, peak RSS {r['peak_rss_mb']} MB")
+    if "naive" in results:
+        for r in results.values():
+            r["speedup_vs_naive"] = round(results["naive"]["seconds"] / r["seconds"], 2)
+    return results
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+def open_engines(names, work: Path) -> dict:
+    from bench.engines.registry import make
+
+    opened = {}
+    for name in names:
+        engine = make(name, work / name)
+        engine.open()
+        opened[name] = engine
+    return opened
+
+
+def latency_section(engines: dict, queries: list[str], warmup: int = 10) -> dict:
+    results: dict = {}
+    for name, engine in engines.items():
+        results[name] = {}
+        for variant in VARIANTS:
+            for q in queries[:warmup]:
+                engine.query(q, variant)
+            times, failures = [], 0
+            for q in queries:
+                started = time.perf_counter()
+                try:
+                    engine.query(q, variant)
+                except Exception:  # a peer that cannot parse a query: count it, go on
+                    failures += 1
+                    continue
+                times.append((time.perf_counter() - started) * 1000)
+            results[name][variant] = {**measure.summary(times), "failed_queries": failures}
+        _log(f"latency: {name} " + ", ".join(f"{v} p95 {results[name][v]['p95_ms']} ms" for v in VARIANTS))
+    return results
+
+
+def recall_section(engines: dict, docs, substrings: list[str]) -> dict:
+    """Share of the documents grep finds (substring of the normalised clean text) that each engine
+    returns; and, for ours, precision@10 of exact matches (they must rank first)."""
+    from kb.analysis import normalize
+
+    texts = {d.key: normalize(d.text) for d in docs}
+    oracle = {s: {k for k, t in texts.items() if s in t} for s in substrings}
+    results = {}
+    for name, engine in engines.items():
+        found = total = 0
+        missed_queries = 0
+        for s in substrings:
+            expected = oracle[s]
+            got = engine.matches(s)
+            if got is None:
+                break
+            hit = len(expected & got)
+            found += hit
+            total += len(expected)
+            missed_queries += hit < len(expected)
+        else:
+            results[name] = {"recall": round(found / max(1, total), 4), "queries_with_misses": missed_queries,
+                             "substrings": len(substrings)}
+    for name, engine in engines.items():
+        precisions = []
+        for s in substrings:
+            expected = oracle[s]
+            if not expected:
+                continue
+            top = engine.query(s, "top10").keys
+            precisions.append(len(set(top) & expected) / min(10, len(expected)))
+        results.setdefault(name, {})["exact_p_at_10"] = round(sum(precisions) / max(1, len(precisions)), 4)
+    return results
+
+
+# --- cold start and server memory ----------------------------------------------------------------------
+
+
+def coldstart_section(index_dir: Path, with_server: bool = True) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([PY, "-m", "kb", "search", "人民政府", "--index", str(index_dir), "--limit", "3"],
+                       cwd=ROOT, env=env, capture_output=True, check=True)
+        runs.append(time.perf_counter() - started)
+    result = {"cli_first_answer_s": round(sorted(runs)[1], 3)}
+    if with_server:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        started = time.perf_counter()
+        server = subprocess.Popen([PY, "-m", "web", "--index", str(index_dir), "--port", str(port)], cwd=ROOT,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/?q=%E4%BA%BA%E6%B0%91%E6%94%BF%E5%BA%9C"
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as response:
+                        response.read()
+                    break
+                except OSError:
+                    if time.perf_counter() - started > 60 or server.poll() is not None:
+                        raise RuntimeError("the web server did not answer")
+                    time.sleep(0.05)
+            result["server_first_answer_s"] = round(time.perf_counter() - started, 3)
+            for q in ("法律", "环境保护", "罚款 -刑法", "%22人民代表大会%22", "行政"):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/?q={urllib.request.quote(q)}") as r:
+                    r.read()
+            result["server_rss_mb"] = measure.rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(10)
+    return result
+
+
+# --- scale ----------------------------------------------------------------------------------------------
+
+
+def scale_section(files, queries, work: Path, factors=(1, 2, 4)) -> dict:
+    """Ingest k copies of the corpus (each copy's files get a marker line, so none is a duplicate)
+    and measure query p95 (facets + snippets) at each size."""
+    results = {}
+    for k in factors:
+        folder = work / f"scale{k}x"
+        corpus = folder / "corpus"
+        if not corpus.exists():
+            for copy in range(k):
+                for path in files:
+                    target = corpus / f"copy{copy}" / path.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(path.read_bytes() + f"\n\n副本{copy}\n".encode("utf-8"))
+        listed = sorted(p for p in corpus.rglob("*") if p.is_file())
+        inputs = folder / "inputs.pickle"
+        inputs.write_bytes(pickle.dumps([str(p) for p in listed]))
+        _log(f"scale {k}x: ingest {len(listed)} files ...")
+        built = build_engine("ours", folder / "index", inputs)
+        from bench.engines.ours import Ours
+
+        engine = Ours(folder / "index")
+        engine.open()
+        lat = latency_section({"ours": engine}, queries)["ours"]
+        engine.close()
+        results[f"{k}x"] = {"files": len(listed), "ingest_s": built["seconds"], "peak_rss_mb": built["peak_rss_mb"],
+                            "full_p95_ms": lat["full"]["p95_ms"], "full_median_ms": lat["full"]["median_ms"],
+                            "top10_p95_ms": lat["top10"]["p95_ms"]}
+    base = results["1x"]["full_p95_ms"]
+    for r in results.values():
+        r["p95_vs_1x"] = round(r["full_p95_ms"] / base, 2)
+    return results
+
+
+# --- report -----------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def print_report(report: dict) -> None:
+    print(f"\n# Benchmark ({report['mode']}, corpus {report['corpus']['name']}: {report['corpus']['files']} files, "
+          f"{report['corpus']['mb']} MB) — {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+          f"{report['machine']['date']}")
+    if report.get("ingest"):
+        print("\n## Ingest")
+        print(f"{'engine':15} {'seconds':>8} {'MB/s':>7} {'docs/s':>7} {'index MB':>9} {'peak RSS MB':>12} {'x naive':>8}")
+        for name, r in report["ingest"].items():
+            print(f"{name:15} {r['seconds']:8.1f} {r['mb_per_s']:7.2f} {r['docs_per_s']:7.1f} "
+                  f"{r['size_bytes'] / 1e6:9.1f} {r['peak_rss_mb']:12.0f} {r.get('speedup_vs_naive', ''):>8}")
+    if report.get("latency"):
+        print(f"\n## Query latency, ms (median / p95 over {report['queries']} queries)")
+        print(f"{'engine':15} " + " ".join(f"{v:>18}" for v in VARIANTS))
+        for name, r in report["latency"].items():
+            cells = [f"{r[v]['median_ms']:7.2f} / {r[v]['p95_ms']:7.2f}" for v in VARIANTS]
+            print(f"{name:15} " + " ".join(f"{c:>18}" for c in cells))
+    if report.get("recall"):
+        print(f"\n## Recall against grep ({report['substrings']} random 2–6 character substrings)")
+        for name, r in report["recall"].items():
+            recall = f"{r['recall']:.1%}" if "recall" in r else "n/a"
+            print(f"{name:15} recall {recall:>7}   exact-match precision@10 {r.get('exact_p_at_10', float('nan')):.3f}")
+    if report.get("lecard"):
+        lec = report["lecard"]
+        if "skipped" in lec:
+            print(f"\n## LeCaRD: skipped ({lec['skipped']})")
+        else:
+            print("\n## LeCaRD dev (NDCG@30)")
+            for name, proto in lec.get("summary", {}).items():
+                print(f"{name:15} " + "  ".join(f"{k} {v:.3f}" for k, v in proto.items()))
+    if report.get("coldstart"):
+        print("\n## Cold start")
+        print("  " + ", ".join(f"{k} {v}" for k, v in report["coldstart"].items()))
+    if report.get("scale"):
+        print("\n## Scale (ours)")
+        for k, r in report["scale"].items():
+            print(f"  {k}: {r['files']} files, ingest {r['ingest_s']} s, peak RSS {r['peak_rss_mb']} MB, "
+                  f"full p95 {r['full_p95_ms']} ms ({r['p95_vs_1x']}x of 1x)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("all", "quick"), nargs="?", default="quick")
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="laws")
+    parser.add_argument("--engines", nargs="+", default=None)
+    parser.add_argument("--sections", nargs="+", default=None,
+                        help="ingest latency recall lecard coldstart scale (default: all of them for the mode)")
+    parser.add_argument("--json", metavar="OUT", help="write the report here (default bench/out/report-<mode>.json)")
+    args = parser.parse_args(argv)
+    from bench.engines.registry import ALL
+
+    quick = args.mode == "quick"
+    sections = set(args.sections or ["ingest", "latency", "recall", "lecard", "coldstart"] + ([] if quick else ["scale"]))
+    engines = list(args.engines or ALL)
+    try:
+        files = corpus_files(args.corpus) if CORPORA[args.corpus].exists() else []
+    except SystemExit:
+        files = []
+    corpus_name = args.corpus
+    if quick:
+        import random
+
+        if files:
+            files = sorted(random.Random(1).sample(files, min(120, len(files))))
+        files = sorted(files + corpus_files("samples"))
+        corpus_name = f"samples + {len(files) - len(corpus_files('samples'))} {args.corpus} files" if files else "samples"
+    if not files:
+        print(f"bench: corpus {args.corpus} not present ({CORPORA[args.corpus]}); using the demo samples only",
+              file=sys.stderr)
+        files = corpus_files("samples")
+    for name in list(engines):  # peers are optional
+        try:
+            from bench.engines.registry import make
+
+            make(name, OUT / "probe")
+        except ImportError as exc:
+            _log(f"bench: engine {name} skipped ({exc})")
+            engines.remove(name)
+
+    work = OUT / args.mode
+    work.mkdir(parents=True, exist_ok=True)
+    corpus_bytes = sum(p.stat().st_size for p in files)
+    _log(f"bench: preparing {len(files)} files for the peers (read/clean/metadata, cached) ...")
+    docs = prepare_docs(files, cache=OUT / "cache" / f"{args.mode}-{args.corpus}-{len(files)}.pickle")
+    report = {"mode": args.mode, "machine": machine(),
+              "corpus": {"name": corpus_name, "files": len(files), "mb": round(corpus_bytes / 1e6, 1)}}
+    if "ingest" in sections:
+        report["ingest"] = ingest_section(engines, files, docs, work, corpus_bytes)
+    queries = sample_queries(docs, 60 if quick else 300)
+    substrings = sample_substrings(docs, 60 if quick else 300)
+    report["queries"], report["substrings"] = len(queries), len(substrings)
+    if sections & {"latency", "recall"}:
+        opened = open_engines(engines, work)
+        if "latency" in sections:
+            report["latency"] = latency_section(opened, queries)
+            naive_top10 = report["latency"].get("naive", {}).get("top10", {}).get("p95_ms")
+            if naive_top10:
+                for name, r in report["latency"].items():
+                    r["full_p95_vs_naive_top10"] = round(r["full"]["p95_ms"] / naive_top10, 2)
+        if "recall" in sections:
+            report["recall"] = recall_section(opened, docs, substrings)
+        for engine in opened.values():
+            engine.close()
+    if "lecard" in sections:
+        try:
+            from bench import lecard
+
+            report["lecard"] = lecard.run(quick=quick)
+        except ImportError:
+            report["lecard"] = {"skipped": "bench/lecard.py not available"}
+    if "coldstart" in sections and (work / "ours").exists():
+        report["coldstart"] = coldstart_section(work / "ours", with_server=True)
+    if "scale" in sections:
+        report["scale"] = scale_section(files, queries, work)
+    out = Path(args.json) if args.json else OUT / f"report-{args.mode}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_report(report)
+    print(f"\n(full report: {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
