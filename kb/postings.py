@@ -98,6 +98,21 @@ class Postings:
             self._cache.popitem(last=False)
         return result
 
+    def field_docs(self, fieldname: str):
+        """Every term of a field with its documents: ``(term, [docnum, ...])``, segment by segment
+        (terms absent from a segment cost nothing there). For building per-document facet maps."""
+        if fieldname not in self.schema:
+            return
+        fmt = self.schema[fieldname].format
+        for reader, offset, deleted in self.segments:
+            if fieldname not in reader.schema:
+                continue
+            for tbytes in reader.lexicon(fieldname):
+                ids, _, _ = _leaf_items(reader._terms.matcher(fieldname, tbytes, fmt), False)
+                ids = [d + offset for d in ids if not deleted or d not in deleted]
+                if ids:
+                    yield tbytes.decode("utf-8"), ids
+
     def docs(self, fieldname: str, term: str) -> list[int]:
         return self._read(fieldname, term, False)[0]
 

@@ -113,12 +113,7 @@ class Snapshot:
     @cached_property
     def paths(self) -> dict[int, str]:
         """docnum -> source path, from the path field's terms (no stored fields loaded)."""
-        out = {}
-        for term in self.searcher.reader().lexicon("path"):
-            text = term.decode("utf-8")
-            for docnum in self.postings.docs("path", text):
-                out[docnum] = text
-        return out
+        return {docnum: text for text, docnums in self.postings.field_docs("path") for docnum in docnums}
 
     @cached_property
     def years(self) -> dict[int, int]:
@@ -135,10 +130,8 @@ class Snapshot:
         cache = self.__dict__.setdefault("_facet_values", {})
         if fieldname not in cache:
             values: dict[int, list[str]] = defaultdict(list)
-            reader = self.searcher.reader()
-            for term in reader.lexicon(fieldname):
-                text = term.decode("utf-8")
-                for docnum in self.postings.docs(fieldname, text):
+            for text, docnums in self.postings.field_docs(fieldname):
+                for docnum in docnums:
                     values[docnum].append(text)
             cache[fieldname] = values
         return cache[fieldname]
