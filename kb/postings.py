@@ -62,6 +62,7 @@ class Postings:
             deleted = reader.deleted_docs_set if reader.has_deletions() else None
             self.segments.append((reader, offset, deleted))
         self.doc_count = searcher.doc_count()
+        self.max_docnum = searcher.doc_count_all()  # docnums are below this (deleted ones included)
         self._cache: OrderedDict = OrderedDict()
         self._lengths: dict[str, dict] = {}
 

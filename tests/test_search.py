@@ -227,3 +227,12 @@ def test_property_substring_recall(kb, data):
         return
     query = f'"{sub}"' if not any(ch.isspace() for ch in sub) else sub
     assert doc["id"] in {h.id for h in kb.search(query, page_size=100, snippets=False).hits}
+
+
+def test_bitset_facets_equal_counting_facets(samples_index, monkeypatch):
+    import kb.search
+
+    queries = ["", "统战", "乡村振兴 OR 民营经济", "工作"]
+    counted = [samples_index.search(q, page_size=1).facets for q in queries]
+    monkeypatch.setattr(kb.search, "BITSET_FROM", 0)
+    assert [samples_index.search(q, page_size=1).facets for q in queries] == counted
