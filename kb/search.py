@@ -23,11 +23,12 @@ from pathlib import Path
 from kb import analysis, highlight, passage
 from kb import index as kbindex
 from kb.errors import QueryError
-from kb.postings import Postings, decode_positions
+from kb.postings import Postings, shifted_positions
 from kb.query import ParsedQuery, Term, parse
 
 K1, B = 1.2, 0.75
 BITSET_FROM = 800  # result sets larger than this count facets with bitsets
+WORDS_CONTAINING = 12  # words that contain a query string, used to skip position checks
 SORTS = ("relevance", "newest", "oldest", "added")  # added: most recently ingested first
 MAX_PAGE_SIZE = 100
 MAX_LIKE_CHARS = 20000
@@ -138,6 +139,27 @@ class Snapshot:
             cache[fieldname] = values
         return cache[fieldname]
 
+    @cached_property
+    def _vocabulary(self) -> str:
+        """Every body word, one per line, in one string (searched with str.find: one C-level scan)."""
+        words: set[bytes] = set()
+        for reader, _, _ in self.postings.segments:
+            words.update(reader.lexicon("body"))
+        return "\n" + "\n".join(sorted(w.decode("utf-8") for w in words)) + "\n"
+
+    def words_containing(self, string: str, limit: int = WORDS_CONTAINING) -> list[str]:
+        """Up to ``limit`` body words that contain ``string``, shortest (usually commonest) first."""
+        if len(string) < 2 or "\n" in string:
+            return []
+        vocabulary = self._vocabulary
+        found, start = set(), 0
+        while (i := vocabulary.find(string, start)) >= 0:
+            begin = vocabulary.rfind("\n", 0, i) + 1
+            end = vocabulary.find("\n", i)
+            found.add(vocabulary[begin:end])
+            start = end
+        return sorted(found, key=lambda w: (len(w), w))[:limit]
+
     def facet_masks(self, fieldname: str) -> dict[str, int]:
         """value -> bitset of the live documents that have it (years as strings)."""
         cache = self.__dict__.setdefault("_facet_masks", {})
@@ -206,6 +228,8 @@ class Evaluator:
         grams = analysis.query_grams(norm)
         if not grams:  # only one-unit runs between punctuation: fall back to the units present
             return self._all_units(unit_string, char_field)
+        if len(grams) == 1 and len(unit_string) == 2:  # the bigram itself is the string
+            return {d: int(w) for d, w in self.p.weights(gram_field, grams[0][0]).items()}
         postings = sorted(((g, off, self.p.docs(gram_field, g)) for g, off in grams), key=lambda x: len(x[2]))
         candidates = set(postings[0][2])
         for _, _, docs in postings[1:]:
@@ -220,7 +244,7 @@ class Evaluator:
             for docnum in todo:
                 starts = None
                 for off, by_doc in values:
-                    shifted = {p - off for p in decode_positions(by_doc[docnum])}
+                    shifted = shifted_positions(by_doc[docnum], off)
                     starts = shifted if starts is None else starts & shifted
                     if not starts:
                         break
@@ -229,10 +253,16 @@ class Evaluator:
         return found
 
     def _known_exact(self, unit_string: str, norm: str, gram_field: str, candidates: set[int]) -> dict[int, int]:
-        """Documents where the string is a whole jieba word: exact without reading positions."""
+        """Documents with a jieba word that contains the string (人民政 in 人民政府): a word is
+        contiguous text, so these contain it exactly, no positions needed."""
         if gram_field != "grams" or unit_string != norm.strip() or not unit_string.isalnum():
             return {}
-        return {d: int(w) for d, w in self.p.weights("body", unit_string).items() if d in candidates}
+        found: dict[int, int] = {}
+        for word in self.snap.words_containing(unit_string):
+            for d, w in self.p.weights("body", word).items():
+                if d in candidates:
+                    found[d] = found.get(d, 0) + int(w)
+        return found
 
     def _all_units(self, unit_string: str, char_field: str) -> dict[int, int]:
         docs = None
