@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 
 from whoosh.analysis import Composable, Filter, StopFilter, Token, Tokenizer
@@ -51,8 +51,17 @@ def normalize(text: str, *, nfkc: bool = True) -> str:
     """The one normalisation applied to documents and queries alike.
 
     ``nfkc=False`` skips NFKC for text that ``kb.clean`` already normalised (it is idempotent,
-    just not free).
+    just not free). Long texts are cached: metadata and indexing normalise the same text.
     """
+    if len(text) > 2000:
+        return _normalize_cached(text, nfkc)
+    if nfkc:
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower().translate(_t2s_table())
+
+
+@lru_cache(maxsize=4)
+def _normalize_cached(text: str, nfkc: bool) -> str:
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
     return text.lower().translate(_t2s_table())
@@ -73,6 +82,7 @@ _SPACE = re.compile(r"\s+")
 _UNIT_RUN = re.compile(r"[^\W_]+|(?:[\W_])+")
 
 
+@lru_cache(maxsize=4)
 def unit_runs(norm_text: str) -> list[tuple[int, str]]:
     """Split normalised text into runs of gram units, each with the position of its first unit.
 
@@ -104,11 +114,7 @@ def gram_positions(norm_text: str) -> dict[str, list[int]]:
 
 def char_counts(norm_text: str) -> dict[str, int]:
     """Every unit with its count (recall for one-character queries)."""
-    counts: dict[str, int] = defaultdict(int)
-    for _, run in unit_runs(norm_text):
-        for ch in run:
-            counts[ch] += 1
-    return dict(counts)
+    return dict(Counter(units(norm_text)))
 
 
 def query_grams(norm_query: str) -> list[tuple[str, int]]:

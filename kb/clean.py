@@ -44,8 +44,18 @@ class NoisePatterns:
                 raise ValueError(f"{path}: unknown pattern kind {kind!r} in line {entry!r}")
         return cls(tuple(lines), tuple(inline))
 
+    @property
+    def _line_pattern(self) -> re.Pattern | None:
+        """All line patterns as one alternation: one match attempt per line instead of one each."""
+        combined = self.__dict__.get("_combined")
+        if combined is None and self.lines:
+            combined = re.compile("|".join(f"(?:{p.pattern})" for p in self.lines))
+            object.__setattr__(self, "_combined", combined)
+        return combined
+
     def is_noise_line(self, line: str) -> bool:
-        return any(p.fullmatch(line) for p in self.lines)
+        pattern = self._line_pattern
+        return bool(pattern and pattern.fullmatch(line))
 
 
 @lru_cache(maxsize=1)

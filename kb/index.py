@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import fields, index
-from whoosh.system import pack_uint
+from array import array
+
+from whoosh import fields, formats, index
+from whoosh.system import _INT_SIZE, pack_uint
 
 from kb import analysis
 from kb.config import LOCK_TIMEOUT_SECONDS
@@ -71,6 +72,32 @@ class AnalyzedText(fields.TEXT):
         return super().index(value, **kwargs)
 
 
+class ArrayPositions(formats.Positions):
+    """Positions as a packed count and an array of unsigned 32-bit integers (native byte order),
+    encoded and decoded in C: the gram fields hold most of an index's positions, and Whoosh's
+    pickled delta lists cost a Python loop per position both ways."""
+
+    def encode(self, poslist) -> bytes:
+        return pack_uint(len(poslist)) + array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        values = array("I")
+        values.frombytes(valuestring[_INT_SIZE:])
+        return values.tolist()
+
+    def decode_position_boosts(self, valuestring: bytes):
+        return [(pos, 1) for pos in self.decode_positions(valuestring)]
+
+
+class PositionalText(AnalyzedText):
+    """A positional field whose positions are ``ArrayPositions`` (words and grams alike; Whoosh's
+    own phrase queries work on it through ``decode_positions``)."""
+
+    def __init__(self, analyzer, **kwargs):
+        super().__init__(analyzer=analyzer, phrase=True, **kwargs)
+        self.format = ArrayPositions(field_boost=1.0)
+
+
 class ListField(fields.KEYWORD):
     """Facet values: a list of strings, each one term, stored as the list."""
 
@@ -85,10 +112,10 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         sha=fields.ID(stored=True),
-        title=AnalyzedText(analyzer=words, phrase=True, stored=True),
-        title_grams=AnalyzedText(analyzer=grams, phrase=True),
-        body=AnalyzedText(analyzer=words, phrase=True),
-        grams=AnalyzedText(analyzer=grams, phrase=True),
+        title=PositionalText(words, stored=True),
+        title_grams=PositionalText(grams),
+        body=PositionalText(words),
+        grams=PositionalText(grams),
         chars=AnalyzedText(analyzer=analysis.char_analyzer(), phrase=False),
         text=fields.STORED(),
         year=fields.NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
@@ -105,17 +132,10 @@ def build_schema() -> fields.Schema:
 # --- postings, computed where the text is (a worker process) ------------------------------------
 
 
-def _encode_positions(positions: list[int]) -> bytes:
-    """Whoosh's ``Positions`` encoding (delta list, pickled), without a Python loop per delta."""
-    deltas = [positions[0]]
-    deltas.extend([b - a for a, b in zip(positions, positions[1:])])
-    return pack_uint(len(positions)) + pickle.dumps(deltas, 2)
-
-
-def positional_postings(positions: dict[str, list[int]], boost: float = 1.0) -> Preanalyzed:
-    return Preanalyzed(
-        [(term.encode("utf-8"), len(p), len(p) * boost, _encode_positions(p)) for term, p in positions.items()]
-    )
+def gram_postings(positions: dict[str, list[int]]) -> Preanalyzed:
+    """Postings of a positional field (``ArrayPositions``): term -> positions."""
+    return Preanalyzed([(term.encode("utf-8"), len(p), float(len(p)), pack_uint(len(p)) + array("I", p).tobytes())
+                        for term, p in positions.items()])
 
 
 def frequency_postings(counts: dict[str, int]) -> Preanalyzed:
@@ -132,10 +152,10 @@ def analyzed_fields(title: str, text: str) -> dict[str, Preanalyzed]:
     for positions in title_grams.values():
         positions.sort()
     return {
-        "title": positional_postings(analysis.word_positions(norm_title)),
-        "title_grams": positional_postings(title_grams),
-        "body": positional_postings(analysis.word_positions(norm_text)),
-        "grams": positional_postings(analysis.gram_positions(norm_text)),
+        "title": gram_postings(analysis.word_positions(norm_title)),
+        "title_grams": gram_postings(title_grams),
+        "body": gram_postings(analysis.word_positions(norm_text)),
+        "grams": gram_postings(analysis.gram_positions(norm_text)),
         "chars": frequency_postings(analysis.char_counts(norm_text)),
     }
 

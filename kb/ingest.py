@@ -28,7 +28,8 @@ from kb.read import iter_files, read_bytes
 from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
-COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 2000))  # a commit at least this often
+COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 5000))  # a commit at least this often
+COMMIT_EVERY_SECONDS = float(os.environ.get("KB_COMMIT_EVERY_SECONDS", 120))  # ... and this often
 # Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
 COMMIT_EVERY_POSTINGS = 1_200_000
 SIDECAR_SUFFIX = ".meta.json"
@@ -328,16 +329,19 @@ class Ingest:
         try:
             with SegmentWorkers(self.index_dir, self.jobs, COMMIT_EVERY_POSTINGS) as team:
                 since_commit = 0
+                last_commit = time.monotonic()
                 for seq, (args, existed) in enumerate(work):
                     while not team.has_room():
                         finish_one()
                     team.submit(seq, args)
                     jobs[seq] = (args, existed)
                     since_commit += 1
-                    if since_commit >= COMMIT_EVERY_DOCS:
+                    if since_commit >= COMMIT_EVERY_DOCS or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
                         while team.pending():
                             finish_one()
-                        writer.commit_segments(team.collect_segments())
+                        # no merging mid-run: the workers wait for this commit
+                        writer.commit_segments(team.collect_segments(), merge=False)
+                        last_commit = time.monotonic()
                         writer = kbindex.writer(ix, timeout=self.lock_timeout)
                         since_commit = 0
                 while team.pending():

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import pickle
 from collections import OrderedDict
-from itertools import accumulate, chain, islice
+from array import array
+from itertools import accumulate, repeat
+from operator import sub
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
@@ -44,20 +46,22 @@ def _leaf_items(matcher, want_values: bool):
 
 
 def decode_positions(value: bytes) -> list[int]:
-    """Whoosh's ``Positions`` value -> positions (the inverse of ``kb.index._encode_positions``)."""
+    """Whoosh's own ``Positions`` value (pickled deltas, indexes made before ``ArrayPositions``)."""
     body = value[4:]
     if not body.endswith(b"."):
         body += b"."
     return list(accumulate(pickle.loads(body)))
 
 
-def shifted_positions(value: bytes, offset: int) -> set[int]:
-    """The positions of a ``Positions`` value minus ``offset``, as a set (all in C: no Python loop)."""
-    body = value[4:]
-    if not body.endswith(b"."):
-        body += b"."
-    deltas = pickle.loads(body)
-    return set(accumulate(chain((deltas[0] - offset,), islice(deltas, 1, None))))
+def shifted_positions(value: bytes, offset: int, packed: bool = True) -> set[int]:
+    """The positions of a posting value minus ``offset``, as a set, in C. ``packed``: the value is
+    an ``ArrayPositions`` one (kb.index); otherwise Whoosh's pickled deltas (older indexes)."""
+    if packed:
+        positions = array("I")
+        positions.frombytes(value[4:])
+    else:
+        positions = decode_positions(value)
+    return set(map(sub, positions, repeat(offset, len(positions))))
 
 
 class Postings:
@@ -134,6 +138,10 @@ class Postings:
         """Raw position values for the given docs (decode with ``decode_positions``)."""
         ids, _, values = self._read(fieldname, term, True)
         return {d: v for d, v in zip(ids, values) if d in docs}
+
+    def packed_positions(self, fieldname: str) -> bool:
+        """Does this field store positions as ``ArrayPositions``?"""
+        return type(self.schema[fieldname].format).__name__ == "ArrayPositions"
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return len(self.docs(fieldname, term))

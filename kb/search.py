@@ -12,6 +12,7 @@ exactly always come first.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter, defaultdict
@@ -19,6 +20,8 @@ from itertools import chain
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+from whoosh import index as whoosh_index
 
 from kb import analysis, highlight, passage
 from kb import index as kbindex
@@ -241,10 +244,11 @@ class Evaluator:
         todo = candidates.difference(known)
         if todo:
             values = [(off, self.p.positions(gram_field, g, todo)) for g, off, _ in postings]
+            packed = self.p.packed_positions(gram_field)
             for docnum in todo:
                 starts = None
                 for off, by_doc in values:
-                    shifted = shifted_positions(by_doc[docnum], off)
+                    shifted = shifted_positions(by_doc[docnum], off, packed)
                     starts = shifted if starts is None else starts & shifted
                     if not starts:
                         break
@@ -380,6 +384,24 @@ def parse_years(spec: str | None) -> tuple[int | None, int | None]:
         raise QueryError(f"year range {spec!r} is not like 2018-2021") from None
 
 
+def _survives_commits(method):
+    """Retry once on a fresh snapshot when a commit removed files the old one was about to read.
+
+    Whoosh opens some segment files lazily; a concurrent ingest's commit may have deleted the
+    segments of the generation this snapshot holds (they were merged). Searching the new
+    generation is the right answer then."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (FileNotFoundError, whoosh_index.EmptyIndexError):
+            self.refresh()
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class KnowledgeBase:
     """The search API over one index folder. Thread-safe; picks up new commits by itself."""
 
@@ -408,8 +430,19 @@ class KnowledgeBase:
                 self._snapshot.close()
                 self._snapshot = None
 
+    def refresh(self) -> None:
+        """Forget the current snapshot: the next call opens the newest generation."""
+        with self._lock:
+            old, self._snapshot, self._ix = self._snapshot, None, None
+            if old is not None:
+                try:
+                    old.close()
+                except OSError:
+                    pass
+
     # -- search
 
+    @_survives_commits
     def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
                within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None,
@@ -444,6 +477,7 @@ class KnowledgeBase:
                 chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
             yield from chunk
 
+    @_survives_commits
     def matching_paths(self, query: str = "", filters: dict | None = None, years=None, like: bool = False) -> set[str]:
         """Source paths of every matching document (cheap: no stored fields), e.g. to compare with grep."""
         with self._lock:
@@ -569,8 +603,10 @@ class KnowledgeBase:
         return facets
 
     def _order(self, snap: Snapshot, ranked: dict, sort: str) -> list[int]:
-        if sort == "relevance":
-            return sorted(ranked, key=lambda d: (ranked[d][0], ranked[d][1], -d), reverse=True)
+        if sort == "relevance":  # ties go by path: the same order however the index is segmented
+            paths = snap.paths
+            return sorted(sorted(ranked, key=lambda d: paths.get(d, "")),
+                          key=lambda d: (ranked[d][0], round(ranked[d][1], 9)), reverse=True)
         if sort == "added":
             added = snap.added
             return sorted(ranked, key=lambda d: (added.get(d, 0), d), reverse=True)
@@ -594,6 +630,7 @@ class KnowledgeBase:
 
     # -- documents
 
+    @_survives_commits
     def highlighted_text(self, doc_id: str, query: str) -> tuple[str, int] | None:
         """A document's whole text as escaped HTML with the query's matches marked (ids m1, m2, …),
         and the number of matches; None if there is no such document."""
@@ -606,6 +643,7 @@ class KnowledgeBase:
             strings, words = (), ()
         return highlight.highlight_all(stored.get("text", ""), strings, words)
 
+    @_survives_commits
     def document(self, doc_id: str) -> dict | None:
         """All stored fields of a document, or None."""
         with self._lock:
@@ -621,6 +659,7 @@ class KnowledgeBase:
                 stored.pop("text", None)
                 yield stored
 
+    @_survives_commits
     def count(self) -> int:
         return len(self.snapshot().live)
 

@@ -32,7 +32,7 @@ class KBCodec(W3Codec):
 
     length_stats = False
 
-    def __init__(self, blocklimit=BLOCK, compression=1):
+    def __init__(self, blocklimit=BLOCK, compression=0):
         # inlinelimit stays 1: Whoosh's own inlining path has a typo (set_inline); we inline in
         # FastWriter._flush_segment instead.
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=1)
@@ -69,15 +69,15 @@ class GroupedPool:
         self.size += len(items)
 
     def iter_terms(self):
-        """((field, term), ids, weights, values) in (field, term) order, ids ascending."""
+        """((field, term), ids, weights, values) in (field, term) order, ids ascending.
+
+        Postings arrive in document order: documents are numbered as they are added, and a merge
+        adds each old segment's documents after everything before it, in their order."""
         for fieldname in sorted(self.fields):
             terms = self.fields[fieldname]
             for tbytes in sorted(terms):
-                postings = terms[tbytes]
-                if any(a[0] > b[0] for a, b in zip(postings, postings[1:])):
-                    postings.sort(key=lambda p: p[0])  # merged segments can arrive out of order
-                yield ((fieldname, tbytes), array("I", [p[0] for p in postings]),
-                       array("f", [p[1] for p in postings]), [p[2] for p in postings])
+                ids, weights, values = zip(*terms[tbytes])
+                yield (fieldname, tbytes), array("I", ids), array("f", weights), values
 
     def iter_postings(self):  # the stock pool's interface, for Whoosh code that wants it
         for (fieldname, tbytes), ids, weights, values in self.iter_terms():
@@ -115,11 +115,11 @@ class FastWriter(SegmentWriter):
             self.writelock.release()
         self.is_closed = True
 
-    def commit_segments(self, segments: list) -> None:
+    def commit_segments(self, segments: list, merge: bool = True) -> None:
         """Commit, adding segments written elsewhere (by ``kb.segments`` workers) in the same
         atomic table-of-contents write as this writer's own changes (deletions, merges)."""
         self._check_state()
-        final = self._merge_segments(None, None, None)
+        final = self._merge_segments(None, None, merge)
         if self._added:
             final.append(self._finalize_segment())
         else:
@@ -211,7 +211,7 @@ class FastWriter(SegmentWriter):
                 end = min(start + BLOCK, n)
                 pw._ids = ids[start:end]
                 pw._weights = weights[start:end]
-                pw._values = [] if fixed else values[start:end]
+                pw._values = [] if fixed else list(values[start:end])
                 pw._maxweight = max(pw._weights)
                 pw._minlength = None
                 pw._maxlength = 0

@@ -236,3 +236,21 @@ def test_bitset_facets_equal_counting_facets(samples_index, monkeypatch):
     counted = [samples_index.search(q, page_size=1).facets for q in queries]
     monkeypatch.setattr(kb.search, "BITSET_FROM", 0)
     assert [samples_index.search(q, page_size=1).facets for q in queries] == counted
+
+
+def test_whoosh_phrase_queries_work_on_word_positions(kb):
+    """Word positions count words (stop words left out), so Whoosh's own Phrase query finds
+    adjacent words and nothing else."""
+    from whoosh.query import Phrase
+
+    from kb import index as kbindex
+
+    ix = kbindex.open_index(kb.index_dir)
+    with ix.searcher() as searcher:
+        def found(*words):
+            return {searcher.stored_fields(d)["path"].rsplit("/", 1)[-1]
+                    for d in searcher.docs_for_query(Phrase("body", list(words)))}
+
+        assert found("发展", "民营经济") == {"c.txt"}  # 发展民营经济
+        assert found("民营经济", "民营企业") == {"c.txt"}  # 民营经济,民营企业 (punctuation is no word)
+        assert found("民营企业", "发展") == set()

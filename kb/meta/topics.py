@@ -17,6 +17,7 @@ from kb import analysis
 from kb.config import DATA_DIR, read_word_list
 
 MAX_TOPICS = 8
+MAX_CANDIDATES = 300  # idf rarely lifts a word from below the 300 most frequent into the top 8
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -83,12 +84,17 @@ def topics_of(title: str, text: str, count: int = MAX_TOPICS) -> list[str]:
     """The document's key terms, most telling first."""
     stop = _stop()
     words = analysis.words(analysis.normalize(text, nfkc=False))  # the same words the index gets
-    tf = Counter(w for w in words if len(w) >= 2 and w.isalpha() and w not in stop and _HAS_CJK.search(w))
+    counts = Counter(words)  # counting first (C speed), then judging each distinct word once
+    tf = {w: n for w, n in counts.items() if len(w) >= 2 and w.isalpha() and w not in stop and _HAS_CJK.search(w)}
     if not tf:
         return []
-    idf = _idf().get_many(tf)
     title_words = set(analysis.words(analysis.normalize(title or "", nfkc=False)))
-    min_tf = 2 if sum(tf.values()) > 300 else 1
-    scored = [(n * idf[w] * (1.5 if w in title_words else 1.0), w) for w, n in tf.items()
-              if n >= min_tf or w in title_words]
+    min_tf = 2 if len(words) > 300 else 1
+    candidates = {w: n for w, n in tf.items() if n >= min_tf or w in title_words}
+    # the IDF lookup only for the words that can make the list: the most frequent ones
+    if len(candidates) > MAX_CANDIDATES:
+        kept = sorted(candidates, key=candidates.__getitem__, reverse=True)[:MAX_CANDIDATES]
+        candidates = {w: candidates[w] for w in set(kept) | (title_words & candidates.keys())}
+    idf = _idf().get_many(candidates)
+    scored = [(n * idf[w] * (1.5 if w in title_words else 1.0), w) for w, n in candidates.items()]
     return [w for _, w in sorted(scored, reverse=True)[:count]]
