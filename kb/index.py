@@ -223,7 +223,8 @@ class OriginalsStore:
     """Content-addressed copies of every ingested file, beside the index: ``originals/ab/<sha><suffix>``.
 
     Files are written to a temporary name and renamed, so a crash never leaves a half-written file
-    under a name the index refers to.
+    under a name the index refers to (the rename is atomic; a power cut may still lose the page
+    cache, as it may lose Whoosh's own uncommitted writes).
     """
 
     root: Path
@@ -244,10 +245,8 @@ class OriginalsStore:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with open(tmp, "wb") as f:  # no fsync: a killed process is the risk here, not a power cut
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, target)
         return target
 

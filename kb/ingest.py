@@ -8,7 +8,9 @@ batches: a crash loses at most the batch in flight, never what was committed bef
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import itertools
@@ -31,7 +33,7 @@ STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
 COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 5000))  # a commit at least this often
 COMMIT_EVERY_SECONDS = float(os.environ.get("KB_COMMIT_EVERY_SECONDS", 120))  # ... and this often
 # Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
-COMMIT_EVERY_POSTINGS = 1_200_000
+COMMIT_EVERY_POSTINGS = 2_500_000
 SIDECAR_SUFFIX = ".meta.json"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
@@ -292,6 +294,10 @@ class Ingest:
     def _index_serial(self, ix, work, bar):
         """Small batches: everything in this process."""
         writer = kbindex.writer(ix, timeout=self.lock_timeout)
+        with _without_cyclic_gc():
+            self._serial(ix, writer, work, bar)
+
+    def _serial(self, ix, writer, work, bar):
         try:
             pending = 0
             for args, existed in work:
@@ -355,6 +361,20 @@ class Ingest:
             if not writer.is_closed:
                 writer.cancel()
             raise
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc():
+    """The cyclic collector would walk the growing posting pool again and again; what ingest
+    builds is acyclic, so collect once at the end instead."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
 
 
 def _path_of(stored: dict | None) -> str | None:

@@ -39,11 +39,15 @@ class KBCodec(W3Codec):
 
 
 class GroupedPool:
-    """Postings grouped by field, then term: ``(docnum, weight, value)`` tuples in arrival order."""
+    """Postings grouped by field, then term, each term's as one flat list ``[docnum, value, …]``
+    in arrival order (two appends per posting; ~100 bytes a posting with its value).
+
+    A posting's weight is not kept: for our formats it is its frequency, the value's packed count
+    (``Positions``, ``ArrayPositions``, ``Frequency``), or 1 for a value-less ``Existence``."""
 
     def __init__(self):
         self.fields: dict[str, defaultdict] = {}
-        self.size = 0  # postings held: the ingest commits before this grows too big for memory
+        self.size = 0  # postings held: the ingest writes a segment before this grows too big
 
     def _terms(self, fieldname: str) -> defaultdict:
         terms = self.fields.get(fieldname)
@@ -57,15 +61,19 @@ class GroupedPool:
 
     def add(self, item):
         """One posting ``(fieldname, tbytes, docnum, weight, value)``, as Whoosh's merges send them."""
-        fieldname, tbytes, docnum, weight, value = item
-        self._terms(fieldname)[tbytes].append((docnum, weight, value))
+        fieldname, tbytes, docnum, _, value = item
+        postings = self._terms(fieldname)[tbytes]
+        postings.append(docnum)
+        postings.append(value or b"")
         self.size += 1
 
     def add_many(self, fieldname: str, docnum: int, items):
         """All postings of one field of one document: ``(tbytes, freq, weight, value)``."""
         terms = self._terms(fieldname)
-        for tbytes, _, weight, value in items:
-            terms[tbytes].append((docnum, weight, value))
+        for tbytes, _, _, value in items:
+            postings = terms[tbytes]
+            postings.append(docnum)
+            postings.append(value)
         self.size += len(items)
 
     def iter_terms(self):
@@ -76,8 +84,13 @@ class GroupedPool:
         for fieldname in sorted(self.fields):
             terms = self.fields[fieldname]
             for tbytes in sorted(terms):
-                ids, weights, values = zip(*terms[tbytes])
-                yield (fieldname, tbytes), array("I", ids), array("f", weights), values
+                postings = terms[tbytes]
+                values = postings[1::2]
+                if values[0]:
+                    weights = array("f", [int.from_bytes(v[:4], "big") for v in values])
+                else:
+                    weights = array("f", [1.0]) * len(values)
+                yield (fieldname, tbytes), array("I", postings[0::2]), weights, values
 
     def iter_postings(self):  # the stock pool's interface, for Whoosh code that wants it
         for (fieldname, tbytes), ids, weights, values in self.iter_terms():
@@ -185,11 +198,14 @@ class FastWriter(SegmentWriter):
                 if not values:
                     values = [b""] * len(ids)
                 if docmap is None:
-                    kept = list(zip([startdoc + d for d in ids], weights, values))
+                    kept = [(startdoc + d, v) for d, v in zip(ids, values)]
                 else:  # documents deleted in the old segment are not in docmap: they go
-                    kept = [(docmap[d], w, v) for d, w, v in zip(ids, weights, values) if d in docmap]
+                    kept = [(docmap[d], v) for d, v in zip(ids, values) if d in docmap]
                 if kept:
-                    terms[tbytes].extend(kept)
+                    postings = terms[tbytes]
+                    for d, v in kept:
+                        postings.append(d)
+                        postings.append(v)
                     pool.size += len(kept)
 
     def _flush_segment(self):

@@ -325,3 +325,27 @@ def test_kill_during_ingest_leaves_a_valid_index(tmp_path):
             original = store.get(doc["sha"], ".txt")
             assert original and hashlib.sha256(original.read_bytes()).hexdigest() == doc["sha"]
         kb.close()
+
+
+def test_merging_segments_keeps_every_answer(samples_dir, tmp_path):
+    """Segments written one by one, one document deleted, then merged: the same answers."""
+    from kb import index as kbindex
+
+    index_dir = tmp_path / "index"
+    files = sorted(p for p in samples_dir.rglob("*") if p.suffix in (".txt", ".md"))
+    for path in files:  # one segment per file
+        ingest_paths([path], index_dir)
+    kb = KnowledgeBase(index_dir)
+    victim = next(kb.documents())["path"]
+    from kb.ingest import remove
+
+    remove(index_dir, [victim])
+    queries = ("乡村振兴", "营企业", '"统一战线"', "title:报告", "民营 -顺平", "祁县 OR 灵石县", "")
+    before = [(r.total, [h.id for h in r.hits], r.facets) for r in (kb.search(q) for q in queries)]
+    assert len(kb.snapshot().postings.segments) > 1  # (small ones were merged on the way, too)
+    ix = kbindex.open_index(index_dir)
+    kbindex.writer(ix).commit(optimize=True)
+    kb.refresh()
+    assert len(kb.snapshot().postings.segments) == 1
+    after = [(r.total, [h.id for h in r.hits], r.facets) for r in (kb.search(q) for q in queries)]
+    assert after == before
