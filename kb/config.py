@@ -31,3 +31,12 @@ def read_word_list(path: Path) -> list[str]:
         return []
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    """``FIRST<tab>SECOND`` lines of a data file (SECOND may be empty), as read_word_list reads."""
+    pairs = []
+    for line in read_word_list(path):
+        first, _, second = line.partition("\t")
+        pairs.append((first.strip(), second.strip()))
+    return pairs

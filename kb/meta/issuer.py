@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kb.config import DATA_DIR, read_word_list
+from kb.config import DATA_DIR, read_pairs
 
 from kb.meta.title import _issuer_line, doctype_words, ends_with_doctype
 
@@ -35,11 +35,7 @@ _TITLE_PREFIX = re.compile(r"^(?P<issuer>.{2,40}?)关于")
 
 @lru_cache(maxsize=1)
 def _aliases() -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for line in read_word_list(DATA_DIR / "issuer_aliases.txt"):
-        source, _, target = line.partition("\t")
-        pairs.append((source.strip(), target.strip()))
-    return tuple(pairs)
+    return tuple(read_pairs(DATA_DIR / "issuer_aliases.txt"))
 
 
 def canonical_issuer(name: str) -> str:
@@ -51,11 +47,7 @@ def canonical_issuer(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _formulas() -> tuple[tuple[re.Pattern, str], ...]:
-    pairs = []
-    for line in read_word_list(DATA_DIR / "doctype_formulas.txt"):
-        pattern, _, kind = line.partition("\t")
-        pairs.append((re.compile(pattern), kind.strip()))
-    return tuple(pairs)
+    return tuple((re.compile(pattern), kind) for pattern, kind in read_pairs(DATA_DIR / "doctype_formulas.txt"))
 
 
 def doctype_of(title: str, opening: str = "") -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kb.config import DATA_DIR, read_word_list
+from kb.config import DATA_DIR, read_pairs, read_word_list
 
 MAX_TITLE = 80
 # Lines that come before a title in official documents and are not titles themselves.
@@ -32,10 +32,7 @@ _SPACED = re.compile(r"^(?:\S\s+){2,}\S$")
 @lru_cache(maxsize=1)
 def doctype_words() -> tuple[tuple[str, str], ...]:
     """(word, type) pairs from data/doctypes.txt, longest word first."""
-    pairs = []
-    for line in read_word_list(DATA_DIR / "doctypes.txt"):
-        word, _, kind = line.partition("\t")
-        pairs.append((word.strip(), (kind or word).strip()))
+    pairs = [(word, kind or word) for word, kind in read_pairs(DATA_DIR / "doctypes.txt")]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
