@@ -203,28 +203,33 @@ def build_ours(paths: dict[str, Path], folder: Path, index_dir: Path) -> tuple[d
 
     info = {"ingest_seconds": None, "reused": True}
     ids = {docid: kbindex.doc_id_for(str(p)) for docid, p in paths.items()}
-    present: set[str] = set()
-    if kbindex.exists(index_dir):
+    shas = {docid: hashlib.sha256(p.read_bytes()).hexdigest() for docid, p in paths.items()}
+
+    def stored_docs() -> dict[str, dict]:
+        if not kbindex.exists(index_dir):
+            return {}
         kb = KnowledgeBase(index_dir)
-        present = {d["id"] for d in kb.documents()}
-        kb.close()
-    if not set(ids.values()) <= present:
+        try:
+            return {d["id"]: d for d in kb.documents()}
+        finally:
+            kb.close()
+
+    stored = stored_docs()
+    stored_shas = {d["sha"] for d in stored.values()}
+    if not all(ids[d] in stored or shas[d] in stored_shas for d in ids):
         started = time.perf_counter()
         summary = Ingest(index_dir, jobs=2, report=lambda line: None).run([folder])
         info.update(ingest_seconds=round(time.perf_counter() - started, 1), reused=False,
                     counts=summary.counts)
         if summary.count("failed"):
             raise RuntimeError(f"lecard: {summary.count('failed')} documents failed to ingest")
-    kb = KnowledgeBase(index_dir)
-    stored = {d["id"]: d for d in kb.documents()}
+        stored = stored_docs()
     by_sha = {d["sha"]: d["id"] for d in stored.values()}
-    kb.close()
     for docid, our_id in ids.items():
         if our_id not in stored:  # a duplicate of another pool document
-            sha = hashlib.sha256(paths[docid].read_bytes()).hexdigest()
-            if sha not in by_sha:
+            if shas[docid] not in by_sha:
                 raise RuntimeError(f"lecard: document {docid} is not in the index")
-            ids[docid] = by_sha[sha]
+            ids[docid] = by_sha[shas[docid]]
     info["documents"] = len(stored)
     return ids, info
 
