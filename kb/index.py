@@ -175,14 +175,19 @@ def doc_id_for(source: str) -> str:
 
 
 def exists(index_dir: Path) -> bool:
-    return index.exists_in(str(index_dir), indexname=INDEX_NAME)
+    """True if ``index_dir`` holds a committed generation (by its table of contents; cheap, and
+    unlike whoosh's exists_in it does not open the index, which races with commits)."""
+    try:
+        return any(Path(index_dir).glob(f"_{INDEX_NAME}_*.toc"))
+    except OSError:
+        return False
 
 
 def open_index(index_dir: Path, create: bool = False):
     """Open the index in ``index_dir``; create it (and the folder) when asked and absent."""
     index_dir = Path(index_dir)
     if exists(index_dir):
-        ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        ix = _open_newest(index_dir)
         if create:  # a writer is coming: bring an index made by an older version up to date
             _add_missing_fields(ix)
         return ix
@@ -190,6 +195,18 @@ def open_index(index_dir: Path, create: bool = False):
         raise FileNotFoundError(f"no index in {index_dir} (run ingest.py first)")
     index_dir.mkdir(parents=True, exist_ok=True)
     return index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+
+
+def _open_newest(index_dir: Path, attempts: int = 5):
+    """Open the newest generation. Whoosh lists the tables of contents, then reads the newest; a
+    commit in between deletes it, so a missing file means "try the next newest"."""
+    for attempt in range(attempts):
+        try:
+            return index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * attempt)
 
 
 def _add_missing_fields(ix) -> None:

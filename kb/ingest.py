@@ -26,7 +26,7 @@ from kb import index as kbindex
 from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
 from kb.errors import KBError, ReadError, UnsupportedFormat
-from kb.read import iter_files, read_bytes
+from kb.read import SUPPORTED_SUFFIXES, iter_files, read_bytes, unsupported_reason
 from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -239,6 +239,11 @@ class Ingest:
         seen_sha: dict[str, str] = {}
         for path in files:
             source = str(path.resolve())
+            suffix = path.suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:  # decided by name: never read (nor hash) what we cannot index
+                self._note(path, "skipped", unsupported_reason(suffix))
+                bar.update(1)
+                continue
             try:
                 st = path.stat()
                 if st.st_size > MAX_FILE_BYTES:

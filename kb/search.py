@@ -384,6 +384,9 @@ def parse_years(spec: str | None) -> tuple[int | None, int | None]:
         raise QueryError(f"year range {spec!r} is not like 2018-2021") from None
 
 
+_COMMIT_RETRIES = 5
+
+
 def _survives_commits(method):
     """Retry once on a fresh snapshot when a commit removed files the old one was about to read.
 
@@ -393,11 +396,16 @@ def _survives_commits(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except (FileNotFoundError, whoosh_index.EmptyIndexError):
-            self.refresh()
-            return method(self, *args, **kwargs)
+        for attempt in range(_COMMIT_RETRIES):
+            try:
+                return method(self, *args, **kwargs)
+            except (FileNotFoundError, whoosh_index.EmptyIndexError):
+                # the race can repeat: opening lists the newest table of contents, then reads it,
+                # and a commit in between deletes it
+                if attempt == _COMMIT_RETRIES - 1 or not kbindex.exists(self.index_dir):
+                    raise
+                self.refresh()
+                time.sleep(0.01 * attempt)
 
     return wrapper
 
@@ -470,8 +478,7 @@ class KnowledgeBase:
     def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                   sort: str = "relevance", like: bool = False, batch: int = 200):
         """Every matching document, in order, without snippets (for exports)."""
-        with self._lock:
-            run = self._run(query, filters, years, sort, like, None, None)
+        run = self._locked_run(query, filters, years, sort, like, None, None)
         for start in range(0, len(run.order), batch):
             with self._lock:
                 chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
@@ -492,6 +499,11 @@ class KnowledgeBase:
             return []
         passage = f"{stored.get('title', '')}\n{stored.get('text', '')[:passage_chars]}"
         return self.search(passage, like=True, page_size=limit, exclude={doc_id}).hits
+
+    @_survives_commits
+    def _locked_run(self, *args) -> "_Run":
+        with self._lock:
+            return self._run(*args)
 
     def _run(self, query, filters, years, sort, like, within, exclude) -> "_Run":
         """Match, filter and order (no paging): what search and export share. Call under the lock."""

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 REPORT = "中共祁县县委统战部\n祁县统一战线助力乡村振兴工作总结\n2019年,县委统战部组织新乡贤投身乡村振兴。\n二〇一九年十二月二十日"
 

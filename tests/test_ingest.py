@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, ingest_paths
+from support import ROOT, ingest_paths
 from kb import index as kbindex
 from kb.errors import IndexLocked
 from kb.ingest import Ingest, load_manifest

@@ -201,7 +201,7 @@ def test_all_facets_have_counts_and_filters(samples_index):
 
 
 def test_reextract_uses_stored_text_and_keeps_given_metadata(tmp_path, make_docs, monkeypatch):
-    from conftest import ingest_paths
+    from support import ingest_paths
     from kb.ingest import reextract
     from kb.meta import sectors
     from kb.search import KnowledgeBase

@@ -229,6 +229,14 @@ def test_html_wrong_declaration_falls_back_to_detection(tmp_path):
     assert extracted.title is None
 
 
+def test_html_declared_utf8_with_a_few_broken_bytes_stays_utf8(tmp_path):
+    page = '<html><head><meta charset="utf-8"></head><body><p>统一战线'.encode() + b"\xed\xa0\x80" + "工作</p></body></html>".encode()
+    extracted = read(tmp_path, "page.html", page)
+    assert extracted.encoding == "utf-8"
+    assert extracted.text.replace("\ufffd", "") == "统一战线工作"
+    assert extracted.warnings
+
+
 def test_xhtml_title_from_h1(tmp_path):
     page = '<?xml version="1.0" encoding="big5"?><html xmlns="http://www.w3.org/1999/xhtml"><body><h1>臺灣</h1><p>正體中文</p></body></html>'
     extracted = read(tmp_path, "page.xhtml", page.encode("big5"))
@@ -636,3 +644,10 @@ def test_chinese_web_pages_decode_cleanly(formats, folder, count, encodings):
         extracted = read_bytes(path, path.read_bytes())
         assert "\ufffd" not in extracted.text, path.name
         assert extracted.encoding in encodings, path.name
+
+
+def test_text_pasted_together_from_utf8_and_gbk_is_decoded_line_by_line(tmp_path):
+    data = "统一战线工作\n".encode("utf-8") + "民营经济\n".encode("gbk") + "乡村振兴".encode("utf-8")
+    extracted = read(tmp_path, "mixed.txt", data)
+    assert extracted.text == "统一战线工作\n民营经济\n乡村振兴"
+    assert extracted.warnings

@@ -23,7 +23,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):
-    from conftest import ingest_paths
+    from support import ingest_paths
     from kb.search import KnowledgeBase
 
     root = tmp_path_factory.mktemp("docs")

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from conftest import ingest_paths, shared
+from support import ingest_paths, shared
 from kb import analysis
 from kb.search import KnowledgeBase
 

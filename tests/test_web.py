@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ingest_paths
+from support import ingest_paths
 from web import create_app
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

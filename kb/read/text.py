@@ -107,6 +107,8 @@ def _decode(path: Path, data: bytes, declared: str | None) -> Decoded:
             raise ReadError(path, "binary content (NUL bytes), not text")
         return wide
     utf8 = _decode_utf8(data)
+    if utf8 is None and declared and _codecs_for(declared, from_declaration=True) == ("utf-8",):
+        utf8 = _decode_utf8(data, lenient=True)  # the page says UTF-8: believe it unless most of it is not
     if utf8 is not None:
         return utf8
     tried = set()
@@ -120,11 +122,35 @@ def _decode(path: Path, data: bytes, declared: str | None) -> Decoded:
             continue
     if len(_CONTROL_BYTES.findall(data)) > _BINARY_SHARE * len(data):
         raise ReadError(path, "binary content (control bytes), not text")
+    mixed = _decode_line_by_line(data)
+    if mixed is not None:
+        return mixed
     raise ReadError(path, "undecodable text: no known encoding fits")
 
 
-def _decode_utf8(data: bytes, name: str = "utf-8") -> Decoded | None:
-    """UTF-8, if all of it or all but a tiny share of its non-ASCII characters is valid UTF-8."""
+def _decode_line_by_line(data: bytes) -> Decoded | None:
+    """Files pasted together from UTF-8 and GB18030 sources: each line in whichever of the two fits."""
+    lines, fitted = [], 0
+    for line in data.split(b"\n"):
+        for codec in ("utf-8", "gb18030"):
+            try:
+                lines.append(line.decode(codec))
+                fitted += 1
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            lines.append(line.decode("utf-8", errors="replace"))
+    if fitted < 0.9 * len(lines):
+        return None
+    return Decoded("\n".join(lines), "utf-8+gb18030", ["mixed encodings: each line decoded as UTF-8 or GB18030"])
+
+
+def _decode_utf8(data: bytes, name: str = "utf-8", lenient: bool = False) -> Decoded | None:
+    """UTF-8, if all of it or all but a tiny share of its non-ASCII characters is valid UTF-8.
+
+    `lenient` (the file declared UTF-8): valid characters need only outnumber the broken bytes.
+    """
     try:
         return Decoded(data.decode("utf-8"), name, [])
     except UnicodeDecodeError:
@@ -132,7 +158,10 @@ def _decode_utf8(data: bytes, name: str = "utf-8") -> Decoded | None:
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
     good = len(text) - len(text.encode("ascii", errors="ignore")) - bad  # valid non-ASCII characters
-    if good < _MIN_GOOD_UTF8 or bad > max(1, good // _GOOD_PER_BAD_UTF8):
+    if lenient:
+        if good == 0 or bad > good:
+            return None
+    elif good < _MIN_GOOD_UTF8 or bad > max(1, good // _GOOD_PER_BAD_UTF8):
         return None
     return Decoded(text, name, [f"{bad} invalid UTF-8 byte(s) replaced with U+FFFD"])
 

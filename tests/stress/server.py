@@ -6,11 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
 
 
 def free_port() -> int:
@@ -23,11 +24,14 @@ class Server:
     def __init__(self, index_dir: Path, threads: int = 8, env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # stderr to a file, not a pipe: nobody reads a pipe while the server runs, and a full pipe
+        # blocks the server's logging (and so the server) once it has written 64 kB
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "web", "--index", str(index_dir), "--port", str(self.port),
              "--threads", str(threads)],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -46,10 +50,16 @@ class Server:
         return 0.0
 
     def stop(self) -> str:
+        """Stop the server; returns what it wrote to stderr."""
+        if self.log.closed:
+            return ""
         self.process.terminate()
         try:
-            _, err = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, err = self.process.communicate()
-        return err.decode("utf-8", "replace") if err else ""
+            self.process.wait()
+        self.log.seek(0)
+        err = self.log.read()
+        self.log.close()
+        return err.decode("utf-8", "replace")

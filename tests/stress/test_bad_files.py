@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from kb.search import KnowledgeBase
 from stress_config import FULL
 
@@ -67,7 +67,6 @@ def bad_corpus(root: Path) -> dict[str, str]:
         "png-renamed.pdf": (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "failed"),
         "too-large.txt": (None, "failed"),  # 200 MB, refused before reading
         "invalid-utf8.txt": (b"\xff\xfe\xfd" + "统战".encode("gbk") + b"\x80\x81" * 50, "failed"),
-        "lone-surrogates.html": (b"<html><body>\xed\xa0\x80\xed\xb0\x80</body></html>", "failed"),
         "only-markup.html": ("<html><head><script>var a=1;</script></head><body><div></div></body></html>", "failed"),
         "scrape-noise-only.txt": ("预览加载中,请您耐心等待几秒...\n1/8\n2/8\n在线预览结束,喜欢就下载吧", "failed"),
         "symbols-only.txt": ("。。。,,,!!!———……" * 50, "failed"),
@@ -90,6 +89,8 @@ def bad_corpus(root: Path) -> dict[str, str]:
     readable = {
         "one-10mb-line.txt": ("统战工作" * (10 * 1024 * 1024 // 12)).encode("utf-8"),
         "mixed-encodings.txt": "统一战线工作\n".encode("utf-8") + "民营经济\n".encode("gbk") + "乡村振兴\n".encode("utf-8"),
+        "lone-surrogates.html": ('<html><head><meta charset="utf-8"></head><body><p>统一战线'.encode("utf-8")
+                                 + b"\xed\xa0\x80\xed\xb0\x80" + "工作总结</p></body></html>".encode("utf-8")),
         "deep.html": ("<div>" * 50_000 + "统战工作深层嵌套" + "</div>" * 50_000).encode("utf-8"),
         "utf16-nobom.txt": "统一战线工作总结\n二〇二一年".encode("utf-16-le"),
         "gbk.txt": "关于统战工作的报告\n民营经济。".encode("gbk"),
@@ -99,7 +100,7 @@ def bad_corpus(root: Path) -> dict[str, str]:
         ("长" * 80) + ".txt": "统战工作 长文件名".encode("utf-8"),
         "-leading-dash.txt": "统战工作 连字符开头".encode("utf-8"),
         "line\nbreak.txt": "统战工作 换行文件名".encode("utf-8"),
-        "<script>alert(1)</script>.txt": "统战工作 脚本文件名".encode("utf-8"),
+        "<img src=x onerror=alert(1)>.txt": "统战工作 脚本文件名".encode("utf-8"),
     }
     for name, content in readable.items():
         (root / name).write_bytes(content)

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from kb.search import KnowledgeBase
 from server import Server
 from stress_config import FULL, corpus_of
@@ -86,8 +86,10 @@ def test_search_while_ingesting(tmp_path):
         errors = server.stop()
     print(f"\nconcurrency: {stats['requests']} requests from {CLIENTS} clients over {SECONDS} s "
           f"while {batches} ingest batches committed; {len(stats['failures'])} failed")
+    if stats["failures"]:
+        print(errors[-8000:])
     assert not stats["failures"], stats["failures"][:5]
-    assert "Traceback" not in errors, errors[-3000:]
+    assert "Traceback" not in errors, errors[-5000:]
     kb = KnowledgeBase(index_dir)
     assert kb.count() == 40 + 12 * batches
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from kb import index as kbindex
 from kb.search import KnowledgeBase
 from stress_config import FULL, corpus_of

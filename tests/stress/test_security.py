@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ingest_paths
+from support import ingest_paths
 from server import Server
 
 pytestmark = pytest.mark.stress
@@ -37,6 +37,7 @@ def hostile_server(tmp_path_factory):
 
 
 def _get(url: str) -> tuple[int, str, dict]:
+    url = urllib.parse.quote(url, safe=":/?&=%#+")  # the Chinese and spaces of a typed URL, as a browser sends them
     try:
         with urllib.request.urlopen(url, timeout=30) as r:
             return r.status, r.read().decode("utf-8", "replace"), dict(r.headers)
