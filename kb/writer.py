@@ -37,6 +37,39 @@ class KBCodec(W3Codec):
         # FastWriter._flush_segment instead.
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=1)
 
+    def field_writer(self, storage, segment):
+        writer = super().field_writer(storage, segment)
+        for structfile in (writer._postfile, writer._tindex.dbfile):
+            structfile.file = _CountingFile(structfile.file)
+        return writer
+
+
+class _CountingFile:
+    """A file being written that knows its position itself. The codec asks for it at least twice
+    per term, and BufferedWriter.tell() is a system call each time (8% of ingest)."""
+
+    __slots__ = ("_file", "_position")
+
+    def __init__(self, file):
+        self._file = file
+        self._position = file.tell()
+
+    def write(self, data) -> int:
+        written = self._file.write(data)
+        self._position += written
+        return written
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, *args):
+        result = self._file.seek(*args)
+        self._position = self._file.tell()
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
 
 class GroupedPool:
     """Postings grouped by field, then term, each term's as one flat list ``[docnum, value, …]``
