@@ -477,8 +477,14 @@ class KnowledgeBase:
 
     def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                   sort: str = "relevance", like: bool = False, batch: int = 200):
-        """Every matching document, in order, without snippets (for exports)."""
+        """Every matching document, in order, without snippets (for exports).
+
+        The search runs now (a bad query raises QueryError here, before a caller starts streaming);
+        the hits come from the returned iterator."""
         run = self._locked_run(query, filters, years, sort, like, None, None)
+        return self._hits_of(run, batch)
+
+    def _hits_of(self, run: "_Run", batch: int):
         for start in range(0, len(run.order), batch):
             with self._lock:
                 chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
