@@ -16,11 +16,16 @@ The files it writes are ordinary Whoosh segments: any Whoosh reader opens them.
 from __future__ import annotations
 
 import os
+import struct
 from array import array
 from collections import defaultdict
+from itertools import chain
+from operator import sub
+from pickle import dumps
 
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.system import pack_ushort
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 BLOCK = 128
@@ -245,40 +250,76 @@ class FastWriter(SegmentWriter):
         self.perdocwriter.close()
         fw = self.fieldwriter
         schema = self.schema
+        postfile = fw._postfile
+        add_entry = fw._tindex.add
         current = None
         for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
             if fieldname != current:
                 if current is not None:
                     fw.finish_field()
-                fw.start_field(fieldname, schema[fieldname])
+                field = schema[fieldname]
+                fw.start_field(fieldname, field)
                 current = fieldname
-            fw.start_term(tbytes)
-            pw = fw._postwriter
-            fixed = pw._format.fixed_value_size() == 0  # formats without values store none
-            n = len(ids)
-            for start in range(0, n, BLOCK):
-                end = min(start + BLOCK, n)
-                pw._ids = ids[start:end]
-                pw._weights = weights[start:end]
-                pw._values = [] if fixed else list(values[start:end])
-                pw._maxweight = max(pw._weights)
-                pw._minlength = None
-                pw._maxlength = 0
-                if end < n:  # the last block is written (or inlined) by finish_term
-                    pw._write_block()
-            if n <= INLINE_MAX:
-                _finish_inlined(fw, tbytes, pw, ids, weights, values if not fixed else ())
+                prefix = pack_ushort(fw._fieldid)
+                value_size = field.format.fixed_value_size()
+            if len(ids) <= INLINE_MAX:
+                entry = _inlined_entry(ids, weights, values if value_size != 0 else ())
             else:
-                fw.finish_term()
+                entry = _blocks_entry(postfile, ids, weights, values, value_size)
+            add_entry(prefix + tbytes, entry)
         if current is not None:
             fw.finish_field()
         fw.close()
 
 
-def _finish_inlined(fw, tbytes: bytes, pw, ids, weights, values):
-    """Store a short posting list in the term's table entry (what Whoosh's inlining means to do)."""
-    terminfo = pw._terminfo
-    terminfo.add_block(pw)
-    terminfo.set_inlined(ids, weights, values)
-    pw._terminfo = None
-    fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, terminfo.to_bytes())
+# The bytes Whoosh's W3 codec writes for a term (W3PostingsWriter, W3TermInfo), produced directly:
+# going through its writer objects cost a third of ingest (several calls and objects per term).
+# tests/test_writer.py holds the two byte for byte equal.
+_TERMINFO = struct.Struct("!BfIBBfII")
+_NO_LENGTH = length_to_byte(0)  # length statistics are off (KBCodec.length_stats)
+
+
+def _inlined_entry(ids, weights, values) -> bytes:
+    """A short posting list stored in the term's table entry (what Whoosh's inlining means to do;
+    its own inlining path has a typo)."""
+    weights = tuple(weights)
+    head = _TERMINFO.pack(1, sum(weights), len(ids), 0, _NO_LENGTH, max(weights), ids[0], ids[-1])
+    return head + dumps((tuple(ids), weights, tuple(values)), 2)
+
+
+def _blocks_entry(postfile, ids, weights, values, value_size) -> bytes:
+    """Write a posting list as W3 blocks of BLOCK postings; returns its term table entry."""
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    n = len(ids)
+    total_weight = 0.0
+    max_weight = 0
+    for first in range(0, n, BLOCK):
+        last = min(first + BLOCK, n)
+        block_ids = ids[first:last]
+        block_weights = weights[first:last]
+        size = last - first
+        if block_weights.count(1.0) == size:
+            mini_weights = None
+        elif block_weights.count(block_weights[0]) == size:
+            mini_weights = block_weights[0]
+        else:
+            mini_weights = tuple(block_weights)
+        if value_size is None or value_size < 0:
+            mini_values = tuple(values[first:last])
+        elif value_size == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(values[first:last])
+        deltas = tuple(map(sub, block_ids, chain((0,), block_ids)))
+        data = dumps((deltas, mini_weights, mini_values), 2)
+        block_max = max(block_weights)
+        info = dumps((size, block_ids[-1], block_max, 0, 0, _NO_LENGTH), 2)
+        length = len(info) + len(data)
+        postfile.write_int(-length if last == n else length)
+        postfile.write(info)
+        postfile.write(data)
+        total_weight += sum(block_weights)
+        max_weight = max(max_weight, block_max)
+    extent = pack_long(start) + pack_int(postfile.tell() - start)
+    return _TERMINFO.pack(0, total_weight, n, 0, _NO_LENGTH, max_weight, ids[0], ids[-1]) + extent
