@@ -10,7 +10,6 @@ from pathlib import Path
 from flask import abort, current_app
 
 from kb import meta
-from kb.ingest import FileResult, Ingest
 
 _UNSAFE = re.compile(r"[^\w.\-()（）\u3000-\u303f\u4e00-\u9fff]+")
 
@@ -25,7 +24,7 @@ def safe_name(name: str) -> str:
 
 @dataclass
 class Outcome:
-    results: list[FileResult] = field(default_factory=list)
+    results: list = field(default_factory=list)  # kb.ingest.FileResult
     error: str | None = None
 
     @property
@@ -59,5 +58,7 @@ def ingest_uploads(files, form) -> Outcome:
             abort(400, description="文件名不合法。(bad file name)")
         storage.save(target)
         saved.append(target)
+    from kb.ingest import Ingest  # here, not at import: the readers (PDF, Word, HTML) cost 0.3 s of start-up
+
     summary = Ingest(Path(kb.index_dir), batch_meta=given, jobs=1, report=lambda line: None, lock_timeout=30).run(saved)
     return Outcome(results=summary.results)
