@@ -5,10 +5,11 @@ posting into a pool that is sorted and spilled to disk in pickled runs, then one
 into the codec, with a column lookup of the document's field length each time. Our documents
 arrive with their postings already grouped per term (``kb.index.Preanalyzed``), so this writer
 
-* keeps postings grouped per term in compact arrays (no global sort, no spilled runs),
-* writes each term's posting list a block at a time,
+* keeps postings grouped per term in flat lists (no global sort, no spilled runs),
+* writes each term's blocks and table entry directly, as the bytes Whoosh's W3 writer objects
+  would produce (``tests/test_writer.py`` holds them equal), inlining lists of 1-2 postings,
 * skips the per-block length statistics (``length_stats = False``; they only serve Whoosh's
-  block-skipping scorers, which ``kb.search`` does not use) and inlines one-document postings.
+  block-skipping scorers, which ``kb.search`` does not use).
 
 The files it writes are ordinary Whoosh segments: any Whoosh reader opens them.
 """

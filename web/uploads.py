@@ -6,10 +6,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import abort, current_app
 
 from kb import meta
+
+if TYPE_CHECKING:  # the module itself is imported on the first upload (see ingest_uploads)
+    from kb.ingest import FileResult
 
 _UNSAFE = re.compile(r"[^\w.\-()（）\u3000-\u303f\u4e00-\u9fff]+")
 
@@ -24,7 +28,7 @@ def safe_name(name: str) -> str:
 
 @dataclass
 class Outcome:
-    results: list = field(default_factory=list)  # kb.ingest.FileResult
+    results: list[FileResult] = field(default_factory=list)
     error: str | None = None
 
     @property
