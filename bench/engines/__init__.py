@@ -43,6 +43,8 @@ class Engine(ABC):
     name: str = "engine"
     #: True if the engine reads files itself (ours); False if it takes prepared ``Doc``s.
     reads_files: bool = False
+    #: Importable modules the engine needs beyond the product's own (optional peers).
+    requires: tuple[str, ...] = ()
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)

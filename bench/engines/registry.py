@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 
 def make(name: str, folder: Path):
+    """The engine called ``name``; ImportError naming the package when an optional peer's is missing."""
+    engine = _engine(name, folder)
+    for module in engine.requires:
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"the {module!r} package is not installed (pip install {module})")
+    return engine
+
+
+def _engine(name: str, folder: Path):
     if name == "ours":
         from bench.engines.ours import Ours
 

@@ -47,6 +47,7 @@ class TantivyJieba(Engine):
 
     name = "tantivy-jieba"
     reads_files = False
+    requires = ("tantivy",)
 
     def __init__(self, folder: Path):
         super().__init__(folder)
