@@ -21,7 +21,9 @@ documents: worse on all 100), and pseudo-relevance feedback from the top documen
 from __future__ import annotations
 
 import heapq
-from collections import Counter, defaultdict
+from collections import Counter
+
+import numpy as np
 
 from kb import analysis
 from kb import index as kbindex
@@ -36,8 +38,8 @@ def passage_words(passage: str) -> Counter:
 
 
 def rank_like(ev, passage: str):
-    """``(ranked, strings, words)`` as ``Evaluator``-based matching returns them:
-    ranked = {docnum: (0, score)}; no exact strings; the words used, for highlighting."""
+    """``(matched, scores, words)``: which documents match (a mask over docnums), their scores,
+    and the words used, for highlighting."""
     counts = passage_words(passage)
     p = ev.p
     weighted = []
@@ -46,11 +48,11 @@ def rank_like(ev, passage: str):
         if df:
             weighted.append((qtf * p.idf(df), word))
     top = heapq.nlargest(LIKE_TERMS, weighted)
-    scores: dict[int, float] = defaultdict(float)
+    matched = np.zeros(ev.size, dtype=bool)
+    scores = np.zeros(ev.size)
     for _, word in top:  # every chosen word weighs the same: its idf, as BM25 gives it
-        for d, s in ev.bm25("body", word).items():
-            scores[d] += s
-        for d, s in ev.bm25("title", word, kbindex.TITLE_BOOST).items():
-            scores[d] += s
-    ranked = {d: (0, s) for d, s in scores.items()}
-    return ranked, (), tuple(w for _, w in top[:12])
+        for fieldname, boost in (("body", 1.0), ("title", kbindex.TITLE_BOOST)):
+            docs, word_scores = ev.bm25(fieldname, word, boost)
+            scores[docs] += word_scores
+            matched[docs] = True
+    return matched, scores, tuple(w for _, w in top[:12])

@@ -1,67 +1,161 @@
-"""Bulk reads of Whoosh posting lists, one index generation at a time.
+"""Bulk reads of Whoosh posting lists into numpy arrays, one index generation at a time.
 
-Whoosh's matchers step through postings one call at a time; for whole-result-set work (counts,
-facets, exact-substring checks) we read a term's postings a block at a time instead, with global
-document numbers and deleted documents left out.
+Whoosh's matchers step through postings one call at a time, and decode each block's document
+numbers in a Python loop. Search works on whole result sets (counts, facets, exact-substring
+checks, BM25 over every match), so we read a term's W3 blocks ourselves, in one file read per term
+and one unpickle per block, into arrays of global document numbers with deleted documents left
+out; everything after that is array arithmetic.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
+import struct
+import zlib
 from collections import OrderedDict
-from array import array
-from itertools import accumulate, repeat
-from operator import sub
+from dataclasses import dataclass
+from itertools import accumulate
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
+import numpy as np
+from whoosh.codec.whoosh3 import W3TermInfo
+
+from kb.termarrays import TermArrays
 
 _CACHE_SIZE = 512
+_BLOCK_LENGTH = struct.Struct("!i")
+_MAGIC_SIZE = 4
+_NO_IDS = np.zeros(0, dtype=np.int64)
 
 
-def _leaf_items(matcher, want_values: bool):
-    """(ids, weights, values) of one segment's posting list, block by block when possible."""
+@dataclass(frozen=True)
+class TermPostings:
+    """One term's postings across the generation: ascending docnums, their term frequencies and,
+    when asked for, their raw position values (one ``bytes`` per document)."""
+
+    ids: np.ndarray  # int64
+    weights: np.ndarray  # float64
+    values: list | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+EMPTY = TermPostings(_NO_IDS, np.zeros(0), [])
+
+
+def segment_postings(terms, fieldname: str, tbytes: bytes, want_values: bool):
+    """``(ids, weights, values)`` of one segment's posting list, read straight from the W3 blocks
+    (the format ``kb.writer`` and Whoosh's own writer produce); None if the segment lacks the term."""
+    try:
+        entry = terms._tindex[terms._keycoder(fieldname, tbytes)]
+    except KeyError:
+        return None
+    info = W3TermInfo.from_bytes(entry)
+    if info.is_inlined():
+        ids, weights, values = info.inlined_postings()
+        return list(ids), list(weights), (list(values) if want_values else None)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length unpacked as a 1-tuple
+        length = length[0]
+    raw = terms._postfile.get(offset, length)
+    stream = io.BytesIO(raw)
+    stream.seek(_MAGIC_SIZE)
     ids: list[int] = []
     weights: list[float] = []
-    values: list = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            if want_values:
-                matcher._read_values()
-                values.extend(matcher._values)
-            matcher._next_block()
-    else:  # inlined short lists and other matchers
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            if want_values:
-                values.append(matcher.value())
-            matcher.next()
-    return ids, weights, values
+    values: list | None = [] if want_values else None
+    while True:
+        block_length = _BLOCK_LENGTH.unpack(stream.read(4))[0]
+        start = stream.tell()
+        end = start + abs(block_length)
+        size, _, _, compression, _, _ = pickle.load(stream)
+        if compression:
+            block_ids, block_weights, block_values = pickle.loads(zlib.decompress(raw[stream.tell():end]))
+        else:
+            block_ids, block_weights, block_values = pickle.load(stream)
+        stream.seek(end)
+        ids.extend(accumulate(block_ids))  # deltas from 0: the first one is the block's first id
+        if block_weights is None:
+            weights.extend([1.0] * size)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * size)
+        else:
+            weights.extend(block_weights)
+        if want_values:
+            if isinstance(block_values, bytes):  # fixed-size values: not used by our fields
+                width = len(block_values) // size
+                values.extend(block_values[i:i + width] for i in range(0, len(block_values), width))
+            else:
+                values.extend(block_values if block_values is not None else [None] * size)
+        if block_length < 0:  # the last block
+            return ids, weights, values
 
 
-def decode_positions(value: bytes) -> list[int]:
-    """Whoosh's own ``Positions`` value (pickled deltas, indexes made before ``ArrayPositions``)."""
+def segment_values(terms, fieldname: str, tbytes: bytes, rows: list[int]) -> list:
+    """The position values of the given postings (``rows``: ascending numbers within the
+    segment's posting list), unpickling only the blocks that hold them."""
+    entry = terms._tindex[terms._keycoder(fieldname, tbytes)]
+    info = W3TermInfo.from_bytes(entry)
+    if info.is_inlined():
+        values = info.inlined_postings()[2]
+        return [values[r] for r in rows]
+    offset, length = info.extent()
+    if isinstance(length, tuple):
+        length = length[0]
+    raw = terms._postfile.get(offset, length)
+    stream = io.BytesIO(raw)
+    position, first_row, wanted, found = _MAGIC_SIZE, 0, 0, []
+    while wanted < len(rows):
+        block_length = _BLOCK_LENGTH.unpack_from(raw, position)[0]
+        stream.seek(position + 4)
+        end = position + 4 + abs(block_length)
+        size, _, _, compression, _, _ = pickle.load(stream)
+        if rows[wanted] < first_row + size:  # this block holds some of them
+            if compression:
+                block_values = pickle.loads(zlib.decompress(raw[stream.tell():end]))[2]
+            else:
+                block_values = pickle.load(stream)[2]
+            while wanted < len(rows) and rows[wanted] < first_row + size:
+                found.append(block_values[rows[wanted] - first_row])
+                wanted += 1
+        if block_length < 0:
+            break
+        position, first_row = end, first_row + size
+    return found
+
+
+def positions_of(value: bytes, packed: bool = True) -> np.ndarray:
+    """The positions in one posting value. ``packed``: an ``ArrayPositions`` value (kb.index);
+    otherwise Whoosh's pickled deltas (indexes made before it)."""
+    if packed:
+        return np.frombuffer(value, dtype=np.uint32, offset=4).astype(np.int64)
     body = value[4:]
     if not body.endswith(b"."):
         body += b"."
-    return list(accumulate(pickle.loads(body)))
+    return np.fromiter(accumulate(pickle.loads(body)), dtype=np.int64)
 
 
-def shifted_positions(value: bytes, offset: int, packed: bool = True) -> set[int]:
-    """The positions of a posting value minus ``offset``, as a set, in C. ``packed``: the value is
-    an ``ArrayPositions`` one (kb.index); otherwise Whoosh's pickled deltas (older indexes)."""
+def start_keys(values: list, docs: np.ndarray, offset: int, packed: bool = True) -> np.ndarray:
+    """Where a string containing this bigram at ``offset`` would start, for each of ``docs`` (whose
+    position values are ``values``): sorted keys ``docnum << 32 | start``."""
+    if not docs.size:
+        return _NO_IDS
     if packed:
-        positions = array("I")
-        positions.frombytes(value[4:])
+        # one buffer for all documents; each value is a 4-byte count, then the positions
+        joined = np.frombuffer(b"".join(values), dtype=np.uint32)
+        words = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) >> 2
+        heads = np.cumsum(words) - words
+        keep = np.ones(joined.size, dtype=bool)
+        keep[heads] = False
+        positions = joined[keep].astype(np.int64)
+        counts = words - 1
     else:
-        positions = decode_positions(value)
-    return set(map(sub, positions, repeat(offset, len(positions))))
+        decoded = [positions_of(v, packed=False) for v in values]
+        positions = np.concatenate(decoded) if decoded else _NO_IDS
+        counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
+    keys = (np.repeat(docs, counts) << 32) + (positions - offset)
+    return keys[positions >= offset]
 
 
 class Postings:
@@ -71,94 +165,129 @@ class Postings:
         self.searcher = searcher
         self.schema = searcher.schema
         self.segments = []  # (segment reader, docnum offset, deleted docnums or None)
+        self._arrays = []  # per segment: its TermArrays (or None) and a mask of its deleted docs
         for reader, offset in searcher.reader().leaf_readers():
+            if not hasattr(reader, "_terms"):  # an index without segments has an EmptyReader
+                continue
             deleted = reader.deleted_docs_set if reader.has_deletions() else None
             self.segments.append((reader, offset, deleted))
+            mask = None
+            if deleted:
+                mask = np.zeros(reader.doc_count_all(), dtype=bool)
+                mask[list(deleted)] = True
+            self._arrays.append((TermArrays.of(reader), mask))
         self.doc_count = searcher.doc_count()
         self.max_docnum = searcher.doc_count_all()  # docnums are below this (deleted ones included)
         self._cache: OrderedDict = OrderedDict()
-        self._lengths: dict[str, dict] = {}
+        self._lengths: dict[str, tuple] = {}
 
-    def _read(self, fieldname: str, term: str, want_values: bool):
-        key = (fieldname, term, want_values)
+    def read(self, fieldname: str, term: str, values: bool = False) -> TermPostings:
+        """A term's postings (with position values if asked), cached."""
+        key = (fieldname, term, values)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
         tbytes = term.encode("utf-8")
-        fmt = self.schema[fieldname].format
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list = []
-        for reader, offset, deleted in self.segments:
-            try:
-                if (fieldname, tbytes) not in reader:
-                    continue
-                matcher = reader._terms.matcher(fieldname, tbytes, fmt)
-            except TermNotFound:
+        id_parts, weight_parts, value_parts = [], [], []
+        for (reader, offset, deleted), (arrays, deleted_mask) in zip(self.segments, self._arrays):
+            if fieldname not in reader.schema:
                 continue
-            seg_ids, seg_weights, seg_values = _leaf_items(matcher, want_values)
+            if not values and arrays is not None and arrays.has_field(fieldname):
+                found = arrays.postings(fieldname, tbytes)
+                if found is None:
+                    continue
+                ids, weights = found
+                if deleted_mask is not None:
+                    keep = ~deleted_mask[ids]
+                    ids, weights = ids[keep], weights[keep]
+                id_parts.append(ids.astype(np.int64) + offset)
+                weight_parts.append(weights.astype(np.float64))
+                continue
+            found = segment_postings(reader._terms, fieldname, tbytes, values)
+            if found is None:
+                continue
+            ids, weights, seg_values = found
             if deleted:
-                keep = [i for i, d in enumerate(seg_ids) if d not in deleted]
-                seg_ids = [seg_ids[i] for i in keep]
-                seg_weights = [seg_weights[i] for i in keep]
-                seg_values = [seg_values[i] for i in keep] if want_values else seg_values
-            ids.extend(d + offset for d in seg_ids)
-            weights.extend(seg_weights)
-            values.extend(seg_values)
-        result = (ids, weights, values)
+                keep = [d not in deleted for d in ids]
+                ids = [d for d, k in zip(ids, keep) if k]
+                weights = [w for w, k in zip(weights, keep) if k]
+                seg_values = [v for v, k in zip(seg_values, keep) if k] if values else None
+            id_parts.append(np.array(ids, dtype=np.int64) + offset)
+            weight_parts.append(np.array(weights, dtype=np.float64))
+            if values:
+                value_parts.extend(seg_values)
+        if not id_parts:
+            result = EMPTY
+        else:
+            result = TermPostings(np.concatenate(id_parts), np.concatenate(weight_parts), value_parts if values else None)
         self._cache[key] = result
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return result
+
+    def values(self, fieldname: str, term: str, docs: np.ndarray) -> list:
+        """The raw position values of a term in the given documents (ascending docnums, each one
+        holding the term), reading only the blocks that hold them where a segment has its arrays."""
+        tbytes = term.encode("utf-8")
+        found: list = []
+        for (reader, offset, _), (arrays, _) in zip(self.segments, self._arrays):
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not local.size:
+                continue
+            seg_ids = arrays.postings(fieldname, tbytes)[0] if arrays is not None and arrays.has_field(fieldname) else None
+            if seg_ids is None:  # no arrays: every block, once, from the cached full read
+                break
+            rows = np.searchsorted(seg_ids, local).tolist()
+            found.extend(segment_values(reader._terms, fieldname, tbytes, rows))
+        else:
+            return found
+        term_postings = self.read(fieldname, term, values=True)
+        rows = np.searchsorted(term_postings.ids, docs).tolist()
+        return [term_postings.values[i] for i in rows]
+
+    def docs(self, fieldname: str, term: str) -> np.ndarray:
+        return self.read(fieldname, term).ids
 
     def field_docs(self, fieldname: str):
         """Every term of a field with its documents: ``(term, [docnum, ...])``, segment by segment
         (terms absent from a segment cost nothing there). For building per-document facet maps."""
         if fieldname not in self.schema:
             return
-        fmt = self.schema[fieldname].format
         for reader, offset, deleted in self.segments:
             if fieldname not in reader.schema:
                 continue
             for tbytes in reader.lexicon(fieldname):
-                ids, _, _ = _leaf_items(reader._terms.matcher(fieldname, tbytes, fmt), False)
+                ids, _, _ = segment_postings(reader._terms, fieldname, tbytes, False)
                 ids = [d + offset for d in ids if not deleted or d not in deleted]
                 if ids:
                     yield tbytes.decode("utf-8"), ids
-
-    def docs(self, fieldname: str, term: str) -> list[int]:
-        return self._read(fieldname, term, False)[0]
-
-    def weights(self, fieldname: str, term: str) -> dict[int, float]:
-        ids, weights, _ = self._read(fieldname, term, False)
-        return dict(zip(ids, weights))
-
-    def positions(self, fieldname: str, term: str, docs: set[int]) -> dict[int, bytes]:
-        """Raw position values for the given docs (decode with ``decode_positions``)."""
-        ids, _, values = self._read(fieldname, term, True)
-        return {d: v for d, v in zip(ids, values) if d in docs}
 
     def packed_positions(self, fieldname: str) -> bool:
         """Does this field store positions as ``ArrayPositions``?"""
         return type(self.schema[fieldname].format).__name__ == "ArrayPositions"
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
-        return len(self.docs(fieldname, term))
+        return len(self.read(fieldname, term))
 
     def idf(self, df: int) -> float:
         """BM25's inverse document frequency (never negative)."""
         return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
 
-    def lengths(self, fieldname: str) -> tuple[dict[int, int], float]:
-        """Per-document field lengths and their mean (BM25 length normalisation)."""
+    def lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
+        """Every document's field length (indexed by docnum; the mean for deleted ones) and the
+        mean (BM25 length normalisation)."""
         if fieldname not in self._lengths:
-            lengths = {}
-            for reader, offset, deleted in self.segments:
+            lengths = np.zeros(self.max_docnum, dtype=np.float64)
+            live = np.zeros(self.max_docnum, dtype=bool)
+            for reader, offset, _ in self.segments:
                 for docnum in reader.all_doc_ids():
                     lengths[docnum + offset] = reader.doc_field_length(docnum, fieldname, 0)
-            mean = (sum(lengths.values()) / len(lengths)) if lengths else 1.0
-            self._lengths[fieldname] = (lengths, mean or 1.0)
+                    live[docnum + offset] = True
+            mean = float(lengths[live].mean()) if live.any() else 1.0
+            mean = mean or 1.0
+            lengths[~live] = mean
+            self._lengths[fieldname] = (lengths, mean)
         return self._lengths[fieldname]
 
     def live_docs(self) -> list[int]:

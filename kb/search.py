@@ -15,22 +15,20 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import Counter, defaultdict
-from itertools import chain
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 
 from kb import analysis, highlight, passage
 from kb import index as kbindex
 from kb.errors import QueryError
-from kb.postings import Postings, shifted_positions
+from kb.postings import Postings, start_keys
 from kb.query import ParsedQuery, Term, parse
 
 K1, B = 1.2, 0.75
-BITSET_FROM = 800  # result sets larger than this count facets with bitsets
 WORDS_CONTAINING = 12  # words that contain a query string, used to skip position checks
 SORTS = ("relevance", "newest", "oldest", "added")  # added: most recently ingested first
 MAX_PAGE_SIZE = 100
@@ -94,11 +92,15 @@ class Results:
 
 
 class Snapshot:
-    """A searcher over one generation of the index, with the per-document caches search needs."""
+    """A searcher over one generation of the index, with the per-document caches search needs.
+
+    Per-document values are arrays indexed by docnum (``postings.max_docnum`` long), so that
+    filtering, counting and ordering a result set is array arithmetic, not a loop per match."""
 
     def __init__(self, ix):
         self.searcher = ix.searcher()
         self.postings = Postings(self.searcher)
+        self.size = self.postings.max_docnum
 
     def close(self):
         self.searcher.close()
@@ -107,14 +109,29 @@ class Snapshot:
     def live(self) -> set[int]:
         return set(self.postings.live_docs())
 
-    def _column(self, fieldname: str, low: int, high: int) -> dict[int, int]:
-        """docnum -> value of a numeric column, for live documents that have one (a document
-        without the field reads as the column's filler value, outside ``low..high``)."""
-        reader = self.searcher.reader()
-        if fieldname not in reader.schema or not reader.has_column(fieldname):
-            return {}
-        column = reader.column_reader(fieldname, translate=True)
-        return {d: v for d in self.live if low <= (v := column[d]) <= high}
+    @cached_property
+    def live_mask(self) -> np.ndarray:
+        return self.mask(self.postings.live_docs())
+
+    def mask(self, docnums) -> np.ndarray:
+        """A set of docnums as a boolean array over all docnums."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[np.asarray(docnums, dtype=np.int64)] = True
+        return mask
+
+    def _column(self, fieldname: str, low: int, high: int) -> np.ndarray:
+        """Every document's value of a numeric column (0 for none: deleted, or the value outside
+        ``low..high``, as a document without the field reads). Read segment by segment: Whoosh's
+        multi-segment column reader misplaces documents when some segments lack the column."""
+        values = np.zeros(self.size, dtype=np.int64)
+        for reader, offset, deleted in self.postings.segments:
+            if fieldname not in reader.schema or not reader.has_column(fieldname):
+                continue
+            column = reader.column_reader(fieldname, translate=True)
+            for d in range(reader.doc_count_all()):
+                if not (deleted and d in deleted) and low <= (v := column[d]) <= high:
+                    values[d + offset] = v
+        return values
 
     @cached_property
     def paths(self) -> dict[int, str]:
@@ -122,24 +139,42 @@ class Snapshot:
         return {docnum: text for text, docnums in self.postings.field_docs("path") for docnum in docnums}
 
     @cached_property
-    def years(self) -> dict[int, int]:
-        """docnum -> year, for documents that have one."""
+    def path_order(self) -> np.ndarray:
+        """Each document's rank in path order (ties in relevance go by path: the same order however
+        the index is segmented); documents without a path come first."""
+        ranks = np.full(self.size, -1, dtype=np.int64)
+        for rank, (docnum, _) in enumerate(sorted(self.paths.items(), key=lambda item: item[1])):
+            ranks[docnum] = rank
+        return ranks
+
+    @cached_property
+    def years(self) -> np.ndarray:
+        """docnum -> year (0: none)."""
         return self._column("year", 1, 9999)
 
     @cached_property
-    def added(self) -> dict[int, int]:
-        """docnum -> when it was ingested (seconds)."""
+    def added(self) -> np.ndarray:
+        """docnum -> when it was ingested (seconds; 0: unknown)."""
         return self._column("added", 1, 2**40)
 
-    def facet_values(self, fieldname: str) -> dict[int, list[str]]:
-        """docnum -> values of a list field, read from the field's posting lists once."""
-        cache = self.__dict__.setdefault("_facet_values", {})
+    def facet_entries(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """A list field's values, each value's rank in sorted order, and every (document, value)
+        pair as two parallel arrays of docnums and value numbers; read from the postings once."""
+        cache = self.__dict__.setdefault("_facet_entries", {})
         if fieldname not in cache:
-            values: dict[int, list[str]] = defaultdict(list)
+            names: dict[str, int] = {}
+            docs: list[np.ndarray] = []
+            numbers: list[np.ndarray] = []
             for text, docnums in self.postings.field_docs(fieldname):
-                for docnum in docnums:
-                    values[docnum].append(text)
-            cache[fieldname] = values
+                number = names.setdefault(text, len(names))
+                docs.append(np.asarray(docnums, dtype=np.int64))
+                numbers.append(np.full(len(docnums), number, dtype=np.int64))
+            names_list = list(names)
+            name_order = np.zeros(len(names_list), dtype=np.int64)
+            name_order[sorted(range(len(names_list)), key=names_list.__getitem__)] = np.arange(len(names_list))
+            cache[fieldname] = (names_list, name_order,
+                                np.concatenate(docs) if docs else np.zeros(0, np.int64),
+                                np.concatenate(numbers) if numbers else np.zeros(0, np.int64))
         return cache[fieldname]
 
     @cached_property
@@ -163,32 +198,8 @@ class Snapshot:
             start = end
         return sorted(found, key=lambda w: (len(w), w))[:limit]
 
-    def facet_masks(self, fieldname: str) -> dict[str, int]:
-        """value -> bitset of the live documents that have it (years as strings)."""
-        cache = self.__dict__.setdefault("_facet_masks", {})
-        if fieldname not in cache:
-            if fieldname == "year":
-                by_value: dict[str, list[int]] = defaultdict(list)
-                for docnum, year in self.years.items():
-                    by_value[str(year)].append(docnum)
-                items = by_value.items()
-            else:
-                grouped: dict[str, list[int]] = defaultdict(list)
-                for text, docnums in self.postings.field_docs(fieldname):
-                    grouped[text].extend(docnums)
-                items = grouped.items()
-            cache[fieldname] = {value: self.bitset(docnums) for value, docnums in items}
-        return cache[fieldname]
-
-    def bitset(self, docnums) -> int:
-        """A set of document numbers as an int with those bits set."""
-        bits = bytearray((self.postings.max_docnum >> 3) + 1)
-        for d in docnums:
-            bits[d >> 3] |= 1 << (d & 7)
-        return int.from_bytes(bits, "little")
-
-    def docs_with(self, fieldname: str, value: str) -> set[int]:
-        return set(self.postings.docs(fieldname, value))
+    def docs_with(self, fieldname: str, value: str) -> np.ndarray:
+        return self.postings.docs(fieldname, value)
 
 
 # --- evaluating terms ---------------------------------------------------------------------------
@@ -196,135 +207,207 @@ class Snapshot:
 
 @dataclass
 class TermMatch:
-    """Documents a term matches: ``exact`` docnum -> occurrences; ``scores`` docnum -> BM25."""
+    """What one term matches, over all docnums: ``matched`` (bool), ``exact`` occurrences of its
+    string (int), ``scores`` (BM25, 0 where not matched)."""
 
-    exact: dict[int, int]
-    scores: dict[int, float]
+    matched: np.ndarray
+    exact: np.ndarray
+    scores: np.ndarray
 
-    @property
-    def docs(self) -> set[int]:
-        return set(self.scores)
+
+@dataclass
+class Ranked:
+    """Matching documents (ascending docnums) with how many of the query's strings each contains
+    exactly and its score; parallel arrays."""
+
+    docs: np.ndarray
+    exact: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def where(self, keep: np.ndarray) -> "Ranked":
+        return Ranked(self.docs[keep], self.exact[keep], self.scores[keep])
+
+    @classmethod
+    def from_dense(cls, matched: np.ndarray, exact: np.ndarray, scores: np.ndarray) -> "Ranked":
+        docs = np.flatnonzero(matched)
+        return cls(docs, exact[docs], scores[docs])
 
 
 class Evaluator:
     def __init__(self, snapshot: Snapshot):
         self.snap = snapshot
         self.p = snapshot.postings
+        self.size = snapshot.size
 
     # exact strings
 
-    def exact(self, norm: str, in_title: bool = False) -> dict[int, int]:
-        """docnum -> occurrences of the normalised string (body and title, or title only)."""
-        found = self._exact_in(norm, "title_grams", "title_grams")
-        if not in_title:
-            for docnum, n in self._exact_in(norm, "grams", "chars").items():
-                found[docnum] = found.get(docnum, 0) + n
-        return found
+    def exact(self, norm: str, in_title: bool = False, within: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """Occurrences of the normalised string in every document (body and title, or title
+        only), and how many documents contain it (for ranking). With ``within``, occurrences are
+        only looked for in the documents it allows, and the count is estimated: the documents
+        holding all the string's bigrams, times the share of those checked that hold the string."""
+        counts = np.zeros(self.size, dtype=np.int64)
+        fields = [("title_grams", "title_grams")] + ([] if in_title else [("grams", "chars")])
+        candidates = []
+        for gram_field, char_field in fields:
+            docs, found, these = self._exact_in(norm, gram_field, char_field, within)
+            counts[docs] += found
+            candidates.append(these)
+        if within is None:
+            return counts, np.count_nonzero(counts)
+        candidates = np.union1d(*candidates) if len(candidates) > 1 else candidates[0]
+        checked = candidates[within[candidates]]
+        found_in = np.count_nonzero(counts[checked])
+        estimate = round(len(candidates) * found_in / len(checked)) if len(checked) else 0
+        return counts, max(estimate, np.count_nonzero(counts))
 
-    def _exact_in(self, norm: str, gram_field: str, char_field: str) -> dict[int, int]:
+    def _exact_in(self, norm: str, gram_field: str, char_field: str, within: np.ndarray | None = None):
+        """(docnums, occurrences, candidates) of the string in one field: candidates hold all the
+        string's bigrams; the occurrences are counted in those ``within`` allows."""
         unit_string = analysis.units(norm)
         if not unit_string:
-            return {}
+            return _NONE, _NONE, _NONE
         if len(unit_string) == 1:
-            ids, weights, _ = self.p._read(char_field, unit_string, False)
-            return {d: int(w) or 1 for d, w in zip(ids, weights)}
+            term = self.p.read(char_field, unit_string)
+            return term.ids, np.maximum(term.weights.astype(np.int64), 1), term.ids
         grams = analysis.query_grams(norm)
         if not grams:  # only one-unit runs between punctuation: fall back to the units present
-            return self._all_units(unit_string, char_field)
+            docs = self._all_units(unit_string, char_field)
+            return docs, np.ones(len(docs), dtype=np.int64), docs
         if len(grams) == 1 and len(unit_string) == 2:  # the bigram itself is the string
-            return {d: int(w) for d, w in self.p.weights(gram_field, grams[0][0]).items()}
+            term = self.p.read(gram_field, grams[0][0])
+            return term.ids, term.weights.astype(np.int64), term.ids
         postings = sorted(((g, off, self.p.docs(gram_field, g)) for g, off in grams), key=lambda x: len(x[2]))
-        candidates = set(postings[0][2])
+        candidates = postings[0][2]
         for _, _, docs in postings[1:]:
-            candidates.intersection_update(docs)
-            if not candidates:
-                return {}
-        known = self._known_exact(unit_string, norm, gram_field, candidates)
-        found = dict(known)
-        todo = candidates.difference(known)
-        if todo:
-            values = [(off, self.p.positions(gram_field, g, todo)) for g, off, _ in postings]
-            packed = self.p.packed_positions(gram_field)
-            for docnum in todo:
-                starts = None
-                for off, by_doc in values:
-                    shifted = shifted_positions(by_doc[docnum], off, packed)
-                    starts = shifted if starts is None else starts & shifted
-                    if not starts:
-                        break
-                if starts:
-                    found[docnum] = len(starts)
-        return found
+            candidates = np.intersect1d(candidates, docs, assume_unique=True)
+            if not candidates.size:
+                return _NONE, _NONE, _NONE
+        todo = candidates if within is None else candidates[within[candidates]]
+        known_docs, known_counts = self._known_exact(unit_string, norm, gram_field, todo)
+        todo = np.setdiff1d(todo, known_docs, assume_unique=True)
+        if not todo.size:
+            return known_docs, known_counts, candidates
+        packed = self.p.packed_positions(gram_field)
+        starts = None
+        for gram, off, _ in postings:  # rarest first: the key sets shrink fastest
+            keys = start_keys(self.p.values(gram_field, gram, todo), todo, off, packed)
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            if not starts.size:
+                break
+        docs, counts = np.unique(starts >> 32, return_counts=True)
+        if known_docs.size:
+            docs, counts = np.concatenate((known_docs, docs)), np.concatenate((known_counts, counts))
+        return docs, counts, candidates
 
-    def _known_exact(self, unit_string: str, norm: str, gram_field: str, candidates: set[int]) -> dict[int, int]:
+    def _known_exact(self, unit_string: str, norm: str, gram_field: str, candidates: np.ndarray):
         """Documents with a jieba word that contains the string (人民政 in 人民政府): a word is
         contiguous text, so these contain it exactly, no positions needed."""
         if gram_field != "grams" or unit_string != norm.strip() or not unit_string.isalnum():
-            return {}
-        found: dict[int, int] = {}
+            return _NONE, _NONE
+        counts = np.zeros(self.size, dtype=np.int64)
         for word in self.snap.words_containing(unit_string):
-            for d, w in self.p.weights("body", word).items():
-                if d in candidates:
-                    found[d] = found.get(d, 0) + int(w)
-        return found
+            term = self.p.read("body", word)
+            counts[term.ids] += term.weights.astype(np.int64)
+        docs = candidates[counts[candidates] > 0]
+        return docs, counts[docs]
 
-    def _all_units(self, unit_string: str, char_field: str) -> dict[int, int]:
+    def _all_units(self, unit_string: str, char_field: str) -> np.ndarray:
         docs = None
         for ch in set(unit_string):
-            these = set(self.p.docs(char_field, ch))
-            docs = these if docs is None else docs & these
-        return {d: 1 for d in docs or ()}
+            these = self.p.docs(char_field, ch)
+            docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
+        return docs if docs is not None else _NONE
 
-    # ranking
-
-    def bm25(self, fieldname: str, word: str, boost: float = 1.0) -> dict[int, float]:
-        weights = self.p.weights(fieldname, word)
-        if not weights:
-            return {}
-        lengths, mean = self.p.lengths(fieldname)
-        idf = self.p.idf(len(weights)) * boost
-        return {
-            d: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths.get(d, mean) / mean))
-            for d, tf in weights.items()
-        }
-
-    def words_match(self, words: list[str], in_title: bool) -> dict[int, float]:
-        """Documents with every word (in the title, or anywhere), scored BM25F."""
-        total: dict[int, float] | None = None
-        for word in words:
-            scores = self.bm25("title", word, kbindex.TITLE_BOOST)
-            if not in_title:
-                for d, s in self.bm25("body", word).items():
-                    scores[d] = scores.get(d, 0.0) + s
-            if total is None:
-                total = scores
-            else:
-                total = {d: total[d] + s for d, s in scores.items() if d in total}
-            if not total:
-                return {}
-        return total or {}
-
-    def term(self, term: Term) -> TermMatch | None:
-        """What one term matches, or None for a term with nothing searchable in it (``,`` or ``-``)."""
+    def candidates(self, term: Term) -> np.ndarray | None:
+        """A superset of what a term matches, from document lists alone (no positions): the
+        documents holding all the bigrams of its string, or (unquoted) all its words."""
         norm = analysis.normalize(term.text).strip()
         if not analysis.units(norm):
             return None
-        exact = self.exact(norm, term.in_title)
-        words = analysis.words(norm) or ([norm] if norm else [])
-        word_scores = self.words_match(words, term.in_title)
-        scores: dict[int, float] = {}
-        lengths, mean = self.p.lengths("body")
-        if exact:
-            idf = self.p.idf(len(exact))
-            for d, tf in exact.items():
-                scores[d] = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths.get(d, mean) / mean))
+        fields = [("title_grams", "title_grams")] + ([] if term.in_title else [("grams", "chars")])
+        found = np.zeros(self.size, dtype=bool)
+        for gram_field, char_field in fields:
+            found[self._string_candidates(norm, gram_field, char_field)] = True
         if not term.phrase:
-            for d, s in word_scores.items():
-                scores[d] = scores.get(d, 0.0) + s
+            found |= self.words_match(analysis.words(norm) or [norm], term.in_title)[0]
+        return found
+
+    def _string_candidates(self, norm: str, gram_field: str, char_field: str) -> np.ndarray:
+        unit_string = analysis.units(norm)
+        if len(unit_string) == 1:
+            return self.p.docs(char_field, unit_string)
+        grams = analysis.query_grams(norm)
+        if not grams:
+            return self._all_units(unit_string, char_field)
+        docs = None
+        for gram, _ in sorted(grams, key=lambda g: len(self.p.docs(gram_field, g[0]))):
+            these = self.p.docs(gram_field, gram)
+            docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
+            if not docs.size:
+                break
+        return docs
+
+    # ranking
+
+    def bm25(self, fieldname: str, word: str, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, BM25 scores) of one word in one field."""
+        term = self.p.read(fieldname, word)
+        if not len(term):
+            return _NONE, _NO_SCORES
+        return term.ids, self._saturate(term.ids, term.weights, fieldname, self.p.idf(len(term)) * boost)
+
+    def _saturate(self, docs: np.ndarray, tf: np.ndarray, fieldname: str, idf: float) -> np.ndarray:
+        lengths, mean = self.p.lengths(fieldname)
+        return idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / mean))
+
+    def words_match(self, words: list[str], in_title: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Documents with every word (in the title, or anywhere), scored BM25F: (matched, scores)."""
+        matched = np.ones(self.size, dtype=bool)
+        total = np.zeros(self.size)
+        for word in words:
+            these = np.zeros(self.size, dtype=bool)
+            fields = [("title", kbindex.TITLE_BOOST)] + ([] if in_title else [("body", 1.0)])
+            for fieldname, boost in fields:
+                docs, scores = self.bm25(fieldname, word, boost)
+                total[docs] += scores
+                these[docs] = True
+            matched &= these
+            if not matched.any():
+                break
+        if not words:
+            matched[:] = False
+        total[~matched] = 0.0
+        return matched, total
+
+    def term(self, term: Term, within: np.ndarray | None = None) -> TermMatch | None:
+        """What one term matches (exactly, among the documents ``within`` allows, when given), or
+        None for a term with nothing searchable in it (``,`` or ``-``)."""
+        norm = analysis.normalize(term.text).strip()
+        if not analysis.units(norm):
+            return None
+        exact, exact_df = self.exact(norm, term.in_title, within)
+        words = analysis.words(norm) or ([norm] if norm else [])
+        word_matched, word_scores = self.words_match(words, term.in_title)
+        scores = np.zeros(self.size)
+        exact_docs = np.flatnonzero(exact)
+        if exact_docs.size:
+            idf = self.p.idf(exact_df)
+            scores[exact_docs] = self._saturate(exact_docs, exact[exact_docs].astype(np.float64), "body", idf)
+        if term.phrase:
+            matched = exact > 0
+            scores[matched] += word_scores[matched]
         else:
-            for d in scores:
-                scores[d] += word_scores.get(d, 0.0)
-        return TermMatch(exact, scores)
+            matched = (exact > 0) | word_matched
+            scores += word_scores
+        return TermMatch(matched, exact, scores)
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+_NO_SCORES = np.zeros(0)
 
 
 # --- the knowledge base -------------------------------------------------------------------------
@@ -333,8 +416,8 @@ class Evaluator:
 @dataclass
 class _Run:
     snap: Snapshot
-    ranked: dict
-    order: list
+    ranked: Ranked
+    order: np.ndarray  # positions in ``ranked``, best first
     strings: tuple
     words: tuple
 
@@ -468,9 +551,9 @@ class KnowledgeBase:
         with self._lock:
             run = self._run(query, filters, years, sort, like, within, exclude)
             start = (page - 1) * page_size
-            hits = [self._hit(run.snap, d, run.ranked[d], run.strings, run.words, snippets)
-                    for d in run.order[start:start + page_size]]
-            counts = self._facets(run.snap, run.ranked.keys()) if facets else {}
+            hits = [self._hit(run.snap, run.ranked, i, run.strings, run.words, snippets)
+                    for i in run.order[start:start + page_size].tolist()]
+            counts = self._facets(run.snap, run.ranked.docs) if facets else {}
         return Results(query=query, total=len(run.ranked), hits=hits, facets=counts, page=page,
                        page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
                        terms=list(run.strings))
@@ -487,7 +570,7 @@ class KnowledgeBase:
     def _hits_of(self, run: "_Run", batch: int):
         for start in range(0, len(run.order), batch):
             with self._lock:
-                chunk = [self._hit(run.snap, d, run.ranked[d], (), (), False) for d in run.order[start:start + batch]]
+                chunk = [self._hit(run.snap, run.ranked, i, (), (), False) for i in run.order[start:start + batch].tolist()]
             yield from chunk
 
     @_survives_commits
@@ -496,7 +579,7 @@ class KnowledgeBase:
         with self._lock:
             run = self._run(query, filters, years, "relevance", like, None, None)
             paths = run.snap.paths
-            return {paths[d] for d in run.ranked if d in paths}
+            return {paths[d] for d in run.ranked.docs.tolist() if d in paths}
 
     def similar(self, doc_id: str, limit: int = 5, passage_chars: int = 3000) -> list[Hit]:
         """Documents most like this one (passage search over its beginning), itself excluded."""
@@ -522,7 +605,8 @@ class KnowledgeBase:
         if like:
             if len(query or "") > MAX_LIKE_CHARS:
                 raise QueryError(f"the passage is too long (the limit is {MAX_LIKE_CHARS} characters)")
-            ranked, strings, words = passage.rank_like(ev, query)
+            matched, scores, words = passage.rank_like(ev, query)
+            ranked, strings = Ranked.from_dense(matched, np.zeros(snap.size, dtype=np.int64), scores), ()
             listing = False
         else:
             parsed = parse(query)
@@ -530,113 +614,107 @@ class KnowledgeBase:
             listing = parsed.is_empty()
         allowed = self._allowed(snap, filters, year_from, year_to, within)
         if allowed is not None:
-            ranked = {d: v for d, v in ranked.items() if d in allowed}
+            ranked = ranked.where(allowed[ranked.docs])
         if exclude:
-            excluded = {d for doc_id in exclude for d in snap.postings.docs("id", doc_id)}
-            ranked = {d: v for d, v in ranked.items() if d not in excluded}
+            excluded = snap.mask(np.concatenate([snap.postings.docs("id", doc_id) for doc_id in exclude]))
+            ranked = ranked.where(~excluded[ranked.docs])
         # a plain listing has no relevance: newest first unless asked otherwise
         order = self._order(snap, ranked, "newest" if listing and sort == "relevance" else sort)
         return _Run(snap, ranked, order, strings, words)
 
     def _match(self, ev: Evaluator, parsed: ParsedQuery):
-        """docnum -> (exact count, score) for documents matching every clause."""
+        """The documents matching every clause, with exact-string counts and scores."""
         snap = ev.snap
-        positive = [[m for m in map(ev.term, c.terms) if m is not None] for c in parsed.positive]
+        # Verifying exact strings (positions) is the costly part: with more than one clause, first
+        # narrow to the documents that can match every clause, from document lists alone.
+        within = None
+        if len(parsed.positive) > 1:
+            within = snap.live_mask.copy()
+            for clause in parsed.positive:
+                supersets = [c for c in map(ev.candidates, clause.terms) if c is not None]
+                if supersets:
+                    within &= np.logical_or.reduce(supersets)
+        positive = [[m for m in (ev.term(t, within) for t in c.terms) if m is not None] for c in parsed.positive]
         positive = [matches for matches in positive if matches]
         if not positive:
-            ranked = {d: (0, 0.0) for d in snap.live} if not parsed.positive else {}
+            matched = snap.live_mask.copy() if not parsed.positive else np.zeros(snap.size, dtype=bool)
+            exact, scores = np.zeros(snap.size, dtype=np.int64), np.zeros(snap.size)
         else:
-            ranked = None
-            for matches in positive:
-                clause_scores: dict[int, tuple[int, float]] = {}
+            matched = np.ones(snap.size, dtype=bool)
+            exact, scores = np.zeros(snap.size, dtype=np.int64), np.zeros(snap.size)
+            for matches in positive:  # a clause: any of its terms (OR); clauses: all (AND)
+                in_clause = np.zeros(snap.size, dtype=bool)
+                exact_in_clause = np.zeros(snap.size, dtype=bool)
                 for match in matches:
-                    for d, s in match.scores.items():
-                        e, old = clause_scores.get(d, (0, 0.0))
-                        clause_scores[d] = (max(e, 1 if d in match.exact else 0), old + s)
-                if ranked is None:
-                    ranked = clause_scores
-                else:
-                    ranked = {d: (e + clause_scores[d][0], s + clause_scores[d][1])
-                              for d, (e, s) in ranked.items() if d in clause_scores}
-                if not ranked:
+                    in_clause |= match.matched
+                    exact_in_clause |= match.matched & (match.exact > 0)
+                    scores += match.scores
+                matched &= in_clause
+                exact += exact_in_clause
+                if not matched.any():
                     break
-            ranked = ranked or {}
         for clause in parsed.negative:
-            for match in filter(None, map(ev.term, clause.terms)):
-                ranked = {d: v for d, v in ranked.items() if d not in match.scores}
-        return (ranked, *highlight_terms(parsed))
+            for match in filter(None, (ev.term(t, matched) for t in clause.terms)):
+                matched &= ~match.matched
+        return (Ranked.from_dense(matched, exact, scores), *highlight_terms(parsed))
 
-    def _allowed(self, snap: Snapshot, filters, year_from, year_to, within) -> set[int] | None:
-        allowed: set[int] | None = None
+    def _allowed(self, snap: Snapshot, filters, year_from, year_to, within) -> np.ndarray | None:
+        """The documents the filters allow (a mask over docnums), or None without filters."""
+        allowed: np.ndarray | None = None
 
-        def narrow(docs: set[int]):
+        def narrow(docs: np.ndarray):
             nonlocal allowed
             allowed = docs if allowed is None else allowed & docs
 
+        years = snap.years
         for name, values in filters.items():
             if name == "year":
-                wanted = set(values)
-                narrow({d for d, y in snap.years.items() if y in wanted})
+                narrow(np.isin(years, values) & (years > 0))
             else:
                 fieldname = kbindex.FACETS[name]
-                docs: set[int] = set()
-                for value in values:
-                    docs |= snap.docs_with(fieldname, str(value))
-                narrow(docs)
+                narrow(snap.mask(np.concatenate([snap.docs_with(fieldname, str(value)) for value in values])))
         if year_from is not None or year_to is not None:
             lo = year_from if year_from is not None else -1
             hi = year_to if year_to is not None else 10**6
-            narrow({d for d, y in snap.years.items() if lo <= y <= hi})
+            narrow((years > 0) & (years >= lo) & (years <= hi))
         if within is not None:
-            docs = set()
-            for doc_id in within:
-                docs.update(snap.postings.docs("id", doc_id))
-            narrow(docs)
+            narrow(snap.mask(np.concatenate([_NONE] + [snap.postings.docs("id", doc_id) for doc_id in within])))
         return allowed
 
-    def _facets(self, snap: Snapshot, docs) -> dict[str, dict]:
-        """Counts per value of every facet over the whole result set.
-
-        Small result sets count document by document; large ones intersect bitsets (a Python int
-        per facet value, one bit per document), which costs little per matching document."""
-        docs = list(docs)
+    def _facets(self, snap: Snapshot, docs: np.ndarray) -> dict[str, dict]:
+        """Counts per value of every facet over the whole result set: array counting over every
+        (document, value) pair, a cost that hardly grows with the number of matches."""
+        in_result = snap.mask(docs)
         facets: dict[str, dict] = {}
-        if len(docs) > BITSET_FROM:
-            result = snap.bitset(docs)
-            for name, fieldname in kbindex.FACETS.items():
-                counts = {v: n for v, mask in snap.facet_masks(fieldname).items() if (n := (mask & result).bit_count())}
-                facets[name] = counts
-        else:
-            years = snap.years
-            facets["year"] = Counter(str(years[d]) for d in docs if d in years)
-            for name, fieldname in kbindex.FACETS.items():
-                if name != "year":
-                    values = snap.facet_values(fieldname)
-                    facets[name] = Counter(chain.from_iterable(values.get(d, ()) for d in docs))
-        for name, counts in facets.items():
+        years = snap.years[docs]
+        values, counts = np.unique(years[years > 0], return_counts=True)
+        facets["year"] = {str(y): n for y, n in sorted(zip(values.tolist(), counts.tolist()), reverse=True)}
+        for name, fieldname in kbindex.FACETS.items():
             if name == "year":
-                facets[name] = dict(sorted(counts.items(), reverse=True))
-            else:
-                facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+                continue
+            names, name_order, entry_docs, entry_values = snap.facet_entries(fieldname)
+            counts = np.bincount(entry_values[in_result[entry_docs]], minlength=len(names))
+            present = np.flatnonzero(counts)
+            present = present[np.lexsort((name_order[present], -counts[present]))]  # most first, then by name
+            facets[name] = {names[i]: n for i, n in zip(present.tolist(), counts[present].tolist())}
         return facets
 
-    def _order(self, snap: Snapshot, ranked: dict, sort: str) -> list[int]:
+    def _order(self, snap: Snapshot, ranked: Ranked, sort: str) -> np.ndarray:
+        """Positions in ``ranked``, in the asked order (np.lexsort: the last key sorts first)."""
+        docs, exact, scores = ranked.docs, ranked.exact, np.round(ranked.scores, 9)
         if sort == "relevance":  # ties go by path: the same order however the index is segmented
-            paths = snap.paths
-            return sorted(sorted(ranked, key=lambda d: paths.get(d, "")),
-                          key=lambda d: (ranked[d][0], round(ranked[d][1], 9)), reverse=True)
+            return np.lexsort((snap.path_order[docs], -scores, -exact))
         if sort == "added":
-            added = snap.added
-            return sorted(ranked, key=lambda d: (added.get(d, 0), d), reverse=True)
-        years = snap.years
+            return np.lexsort((-docs, -snap.added[docs]))
+        years = snap.years[docs]
         if sort == "newest":
-            return sorted(ranked, key=lambda d: (d in years, years.get(d, 0), ranked[d], d), reverse=True)
-        return sorted(ranked, key=lambda d: (d not in years, years.get(d, 0), -ranked[d][0], -ranked[d][1], d))
+            return np.lexsort((-docs, -scores, -exact, -years))  # no year (0) last
+        return np.lexsort((docs, -scores, -exact, years, years == 0))
 
-    def _hit(self, snap: Snapshot, docnum: int, rank, strings, words, snippets: bool) -> Hit:
-        stored = snap.searcher.stored_fields(docnum)
+    def _hit(self, snap: Snapshot, ranked: Ranked, i: int, strings, words, snippets: bool) -> Hit:
+        stored = snap.searcher.stored_fields(int(ranked.docs[i]))
         text = stored.get("text", "")
-        exact, score = rank
+        exact, score = int(ranked.exact[i]), float(ranked.scores[i])
         other = {k: stored.get(k) or [] for k in ("cities", "provinces", "doctype", "issuer", "topics")}
         other.update({k: stored.get(k) for k in ("date", "docno", "added")})
         return Hit(

@@ -9,9 +9,11 @@ arrive with their postings already grouped per term (``kb.index.Preanalyzed``), 
 * writes each term's blocks and table entry directly, as the bytes Whoosh's W3 writer objects
   would produce (``tests/test_writer.py`` holds them equal), inlining lists of 1-2 postings,
 * skips the per-block length statistics (``length_stats = False``; they only serve Whoosh's
-  block-skipping scorers, which ``kb.search`` does not use).
+  block-skipping scorers, which ``kb.search`` does not use),
+* also writes each term's documents and frequencies as flat arrays (``kb.termarrays``), which
+  search reads without unpickling.
 
-The files it writes are ordinary Whoosh segments: any Whoosh reader opens them.
+The files it writes are ordinary Whoosh segments (plus the arrays file): any Whoosh reader opens them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
+
+from kb.termarrays import EXTENSION as TERM_ARRAYS, TermArraysWriter
 
 BLOCK = 128
 INLINE_MAX = 2  # posting lists this short live in the term table, not in a block of their own
@@ -224,16 +228,15 @@ class FastWriter(SegmentWriter):
 
     def add_postings_to_pool(self, reader, startdoc, docmap):
         """Merging a segment: its postings a block at a time (Whoosh reads them one by one)."""
-        from kb.postings import _leaf_items
+        from kb.postings import segment_postings
 
         pool = self.pool
         for fieldname in sorted(reader.indexed_field_names()):
             if fieldname not in self.schema:
                 continue
-            fmt = self.schema[fieldname].format
             terms = pool._terms(fieldname)
             for tbytes in reader.lexicon(fieldname):
-                ids, weights, values = _leaf_items(reader._terms.matcher(fieldname, tbytes, fmt), True)
+                ids, weights, values = segment_postings(reader._terms, fieldname, tbytes, True)
                 if not values:
                     values = [b""] * len(ids)
                 if docmap is None:
@@ -253,8 +256,10 @@ class FastWriter(SegmentWriter):
         schema = self.schema
         postfile = fw._postfile
         add_entry = fw._tindex.add
+        term_arrays = TermArraysWriter()
         current = None
         for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
+            term_arrays.add(fieldname, tbytes, ids, weights)
             if fieldname != current:
                 if current is not None:
                     fw.finish_field()
@@ -271,6 +276,11 @@ class FastWriter(SegmentWriter):
         if current is not None:
             fw.finish_field()
         fw.close()
+        file = self.newsegment.create_file(self.storage, TERM_ARRAYS)
+        try:
+            term_arrays.write(file)
+        finally:
+            file.close()
 
 
 # The bytes Whoosh's W3 codec writes for a term (W3PostingsWriter, W3TermInfo), produced directly:

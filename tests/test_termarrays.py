@@ -1,0 +1,95 @@
+"""Each segment's term arrays (kb.termarrays) hold what its Whoosh blocks hold, and search gives
+the same answers with them, without them (an index from an older version) and after deletions."""
+
+from __future__ import annotations
+
+import io
+from array import array
+
+import numpy as np
+
+from kb.postings import Postings, segment_postings
+from kb.search import KnowledgeBase
+from kb.termarrays import EXTENSION, TermArrays, TermArraysWriter
+from tests.support import ingest_paths
+
+QUERIES = ("乡村振兴", "营企业", '"统一战线"', "title:报告", "民营 -顺平", "祁县 OR 灵石县", "", "工作")
+
+
+def _answers(kb: KnowledgeBase):
+    return [(r.total, [(h.id, round(h.score, 6)) for h in r.hits], r.facets)
+            for r in (kb.search(q, page_size=50) for q in QUERIES)]
+
+
+def test_round_trip(tmp_path):
+    writer = TermArraysWriter()
+    writer.add("body", "乡村".encode(), array("I", [1, 5, 9]), array("f", [1.0, 2.0, 7.0]))
+    writer.add("body", "振兴".encode(), array("I", [5]), array("f", [3.0]))
+    writer.add("grams", b"ab", array("I", [0, 2]), array("f", [1.0, 1.0]))
+    path = tmp_path / f"seg{EXTENSION}"
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path.write_bytes(buffer.getvalue())
+    arrays = TermArrays(path)
+    ids, tfs = arrays.postings("body", "乡村".encode())
+    assert ids.tolist() == [1, 5, 9] and tfs.tolist() == [1.0, 2.0, 7.0]
+    assert arrays.postings("body", "振兴".encode())[0].tolist() == [5]
+    assert arrays.postings("grams", b"ab")[0].tolist() == [0, 2]
+    for absent in (b"", b"a", "乡".encode(), "乡村振兴".encode(), b"\xff"):
+        assert arrays.postings("body", absent) is None
+    assert not arrays.has_field("title")
+
+
+def test_arrays_equal_the_blocks_for_every_term(samples_index):
+    postings = samples_index.snapshot().postings
+    checked = 0
+    for reader, _, _ in postings.segments:
+        arrays = TermArrays.of(reader)
+        assert arrays is not None, "every segment the ingest writes has its arrays"
+        for fieldname in ("body", "grams", "chars", "title", "counties", "id"):
+            for tbytes in reader.lexicon(fieldname):
+                ids, weights, _ = segment_postings(reader._terms, fieldname, tbytes, False)
+                got_ids, got_tfs = arrays.postings(fieldname, tbytes)
+                assert got_ids.tolist() == ids and got_tfs.tolist() == weights, (fieldname, tbytes)
+                checked += 1
+    assert checked > 1000
+
+
+def test_same_answers_without_the_arrays_and_after_deletions(samples_dir, tmp_path):
+    index_dir = tmp_path / "index"
+    files = sorted(p for p in samples_dir.rglob("*") if p.suffix in (".txt", ".md"))
+    for path in files:  # several segments
+        ingest_paths([path], index_dir)
+    from kb.ingest import remove
+
+    kb = KnowledgeBase(index_dir)
+    remove(index_dir, [next(kb.documents())["path"]])  # a deletion inside a segment
+    kb.refresh()
+    with_arrays = _answers(kb)
+    assert any(a is not None for a, _ in kb.snapshot().postings._arrays)
+    assert any(mask is not None for _, mask in kb.snapshot().postings._arrays)
+    for path in index_dir.glob(f"*{EXTENSION}"):
+        path.unlink()
+    kb.refresh()
+    assert all(a is None for a, _ in kb.snapshot().postings._arrays)
+    assert _answers(kb) == with_arrays
+
+
+def test_unreadable_arrays_fall_back_to_the_blocks(samples_dir, tmp_path):
+    index_dir = tmp_path / "index"
+    ingest_paths([samples_dir], index_dir)
+    kb = KnowledgeBase(index_dir)
+    expected = _answers(kb)
+    for path in index_dir.glob(f"*{EXTENSION}"):
+        path.write_bytes(b"garbage")
+    kb.refresh()
+    assert _answers(kb) == expected
+
+
+def test_postings_read_matches_with_and_without_values(samples_index):
+    postings: Postings = samples_index.snapshot().postings
+    for fieldname, term in (("grams", "工作"), ("body", "统战"), ("chars", "县"), ("title", "报告")):
+        plain, with_values = postings.read(fieldname, term), postings.read(fieldname, term, values=True)
+        assert len(plain) > 0
+        assert np.array_equal(plain.ids, with_values.ids) and np.array_equal(plain.weights, with_values.weights)
+        assert len(with_values.values) == len(plain)
