@@ -33,3 +33,7 @@ class IndexLocked(KBError):
 
 class QueryError(KBError):
     """A query or a search parameter the user must fix (bad year range, ...)."""
+
+
+class IndexDamaged(KBError):
+    """A part of the index is missing or unreadable (say which, and that re-ingesting rebuilds it)."""

@@ -3,7 +3,8 @@
 Fields, by job:
 
 * ``body``/``title``: jieba words with word positions, scored with BM25F (ranking);
-* ``grams``/``title_grams``: character bigrams with unit positions (exact substring recall);
+* ``grams``/``title_grams``: character bigrams with unit positions (exact substring recall;
+  the positions live in the segment's term arrays, ``CountsHere``);
   ``title_grams`` also holds single characters, ``chars`` does so for the body (one-character
   queries);
 * facet fields (``year``, ``counties``, ``sectors``, ...): one term per value, stored;
@@ -89,6 +90,23 @@ class ArrayPositions(formats.Positions):
         return [(pos, 1) for pos in self.decode_positions(valuestring)]
 
 
+class CountsHere(formats.Frequency):
+    """Whoosh's postings hold each posting's count only; its positions (``ArrayPositions``
+    values) go to the segment's term arrays (``kb.termarrays``), where search reads them as
+    arrays. For the gram fields: they hold most of an index's positions, search reads them
+    only for candidate documents, and unpickling them from Whoosh's blocks was most of a query."""
+
+    positions_in_arrays = True
+
+
+class GramText(AnalyzedText):
+    """A gram field: counts in Whoosh's postings, positions in the term arrays (``CountsHere``)."""
+
+    def __init__(self, analyzer, **kwargs):
+        super().__init__(analyzer=analyzer, phrase=False, **kwargs)
+        self.format = CountsHere(field_boost=1.0)
+
+
 class PositionalText(AnalyzedText):
     """A positional field whose positions are ``ArrayPositions`` (words and grams alike; Whoosh's
     own phrase queries work on it through ``decode_positions``)."""
@@ -113,9 +131,9 @@ def build_schema() -> fields.Schema:
         path=fields.ID(stored=True),
         sha=fields.ID(stored=True),
         title=PositionalText(words, stored=True),
-        title_grams=PositionalText(grams),
+        title_grams=GramText(grams),
         body=PositionalText(words),
-        grams=PositionalText(grams),
+        grams=GramText(grams),
         chars=AnalyzedText(analyzer=analysis.char_analyzer(), phrase=False),
         text=fields.STORED(),
         year=fields.NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),

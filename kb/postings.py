@@ -21,6 +21,7 @@ from itertools import accumulate
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
 
+from kb.errors import IndexDamaged
 from kb.termarrays import TermArrays
 
 _CACHE_SIZE = 512
@@ -158,6 +159,19 @@ def start_keys(values: list, docs: np.ndarray, offset: int, packed: bool = True)
     return keys[positions >= offset]
 
 
+def _keys_from_words(seg_ids, tfs, words, local, seg_offset: int, offset: int) -> np.ndarray:
+    """``start_keys`` for one segment's term arrays, without a Python object per position."""
+    counts_all = tfs.astype(np.int64)
+    firsts = np.cumsum(counts_all + 1) - counts_all  # each posting's first position (after its count)
+    rows = np.searchsorted(seg_ids, local)
+    counts, firsts = counts_all[rows], firsts[rows]
+    total = int(counts.sum())
+    index = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    positions = words[index].astype(np.int64)
+    keys = (np.repeat(local.astype(np.int64) + seg_offset, counts) << 32) + (positions - offset)
+    return keys[positions >= offset]
+
+
 class Postings:
     """Posting lists of one index generation, with global docnums; caches recent terms."""
 
@@ -226,25 +240,35 @@ class Postings:
             self._cache.popitem(last=False)
         return result
 
-    def values(self, fieldname: str, term: str, docs: np.ndarray) -> list:
-        """The raw position values of a term in the given documents (ascending docnums, each one
-        holding the term), reading only the blocks that hold them where a segment has its arrays."""
+    def start_keys(self, fieldname: str, term: str, docs: np.ndarray, offset: int) -> np.ndarray:
+        """Where a string holding ``term`` at ``offset`` would start in each of ``docs`` (ascending
+        docnums, each holding the term): sorted keys ``docnum << 32 | start``. Positions come from
+        the term arrays where they live there, else from only the Whoosh blocks that hold them."""
         tbytes = term.encode("utf-8")
-        found: list = []
-        for (reader, offset, _), (arrays, _) in zip(self.segments, self._arrays):
-            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+        packed = self.packed_positions(fieldname)
+        parts = []
+        for (reader, seg_offset, _), (arrays, _) in zip(self.segments, self._arrays):
+            local = docs[(docs >= seg_offset) & (docs < seg_offset + reader.doc_count_all())] - seg_offset
             if not local.size:
                 continue
-            seg_ids = arrays.postings(fieldname, tbytes)[0] if arrays is not None and arrays.has_field(fieldname) else None
-            if seg_ids is None:  # no arrays: every block, once, from the cached full read
-                break
-            rows = np.searchsorted(seg_ids, local).tolist()
-            found.extend(segment_values(reader._terms, fieldname, tbytes, rows))
-        else:
-            return found
-        term_postings = self.read(fieldname, term, values=True)
-        rows = np.searchsorted(term_postings.ids, docs).tolist()
-        return [term_postings.values[i] for i in rows]
+            if arrays is not None and arrays.has_positions(fieldname):
+                seg_ids, tfs, words = arrays.positions(fieldname, tbytes)
+                parts.append(_keys_from_words(seg_ids, tfs, words, local, seg_offset, offset))
+            elif self.positions_elsewhere(fieldname):
+                raise IndexDamaged(f"segment {reader._segment.segment_id()} of the index has lost the positions of "
+                                   f"{fieldname!r} (its term arrays file is missing or damaged); re-ingest to rebuild it")
+            elif arrays is not None and arrays.has_field(fieldname):  # positions in Whoosh's blocks
+                rows = np.searchsorted(arrays.postings(fieldname, tbytes)[0], local).tolist()
+                values = segment_values(reader._terms, fieldname, tbytes, rows)
+                parts.append(start_keys(values, local + seg_offset, offset, packed))
+            else:  # an index from before term arrays: whole posting lists, cached
+                term_postings = self.read(fieldname, term, values=True)
+                rows = np.searchsorted(term_postings.ids, local + seg_offset).tolist()
+                parts.append(start_keys([term_postings.values[i] for i in rows], local + seg_offset, offset, packed))
+        return np.concatenate(parts) if parts else _NO_IDS
+
+    def positions_elsewhere(self, fieldname: str) -> bool:
+        return getattr(self.schema[fieldname].format, "positions_in_arrays", False)
 
     def docs(self, fieldname: str, term: str) -> np.ndarray:
         return self.read(fieldname, term).ids
@@ -264,8 +288,8 @@ class Postings:
                     yield tbytes.decode("utf-8"), ids
 
     def packed_positions(self, fieldname: str) -> bool:
-        """Does this field store positions as ``ArrayPositions``?"""
-        return type(self.schema[fieldname].format).__name__ == "ArrayPositions"
+        """Are this field's position values ``ArrayPositions`` ones (else Whoosh's pickled deltas)?"""
+        return type(self.schema[fieldname].format).__name__ in ("ArrayPositions", "CountsHere")
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return len(self.read(fieldname, term))

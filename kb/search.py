@@ -25,7 +25,7 @@ from whoosh import index as whoosh_index
 from kb import analysis, highlight, passage
 from kb import index as kbindex
 from kb.errors import QueryError
-from kb.postings import Postings, start_keys
+from kb.postings import Postings
 from kb.query import ParsedQuery, Term, parse
 
 K1, B = 1.2, 0.75
@@ -291,10 +291,9 @@ class Evaluator:
         todo = np.setdiff1d(todo, known_docs, assume_unique=True)
         if not todo.size:
             return known_docs, known_counts, candidates
-        packed = self.p.packed_positions(gram_field)
         starts = None
         for gram, off, _ in postings:  # rarest first: the key sets shrink fastest
-            keys = start_keys(self.p.values(gram_field, gram, todo), todo, off, packed)
+            keys = self.p.start_keys(gram_field, gram, todo, off)
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
             if not starts.size:
                 break

@@ -229,14 +229,22 @@ class FastWriter(SegmentWriter):
     def add_postings_to_pool(self, reader, startdoc, docmap):
         """Merging a segment: its postings a block at a time (Whoosh reads them one by one)."""
         from kb.postings import segment_postings
+        from kb.termarrays import TermArrays
 
         pool = self.pool
+        arrays = TermArrays.of(reader)
         for fieldname in sorted(reader.indexed_field_names()):
             if fieldname not in self.schema:
                 continue
             terms = pool._terms(fieldname)
+            positions_elsewhere = getattr(self.schema[fieldname].format, "positions_in_arrays", False)
+            if positions_elsewhere and (arrays is None or not arrays.has_positions(fieldname)):
+                raise ValueError(f"segment {reader._segment.segment_id()} lacks the positions of {fieldname!r} "
+                                 f"(its {TERM_ARRAYS} file is missing or damaged)")
             for tbytes in reader.lexicon(fieldname):
                 ids, weights, values = segment_postings(reader._terms, fieldname, tbytes, True)
+                if positions_elsewhere:
+                    values = arrays.values(fieldname, tbytes)
                 if not values:
                     values = [b""] * len(ids)
                 if docmap is None:
@@ -259,7 +267,6 @@ class FastWriter(SegmentWriter):
         term_arrays = TermArraysWriter()
         current = None
         for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
-            term_arrays.add(fieldname, tbytes, ids, weights)
             if fieldname != current:
                 if current is not None:
                     fw.finish_field()
@@ -268,6 +275,12 @@ class FastWriter(SegmentWriter):
                 current = fieldname
                 prefix = pack_ushort(fw._fieldid)
                 value_size = field.format.fixed_value_size()
+                positions_elsewhere = getattr(field.format, "positions_in_arrays", False)
+            if positions_elsewhere:  # positions to the arrays, each value's count to Whoosh
+                term_arrays.add(fieldname, tbytes, ids, weights, b"".join(values))
+                values = [v[:4] for v in values]
+            else:
+                term_arrays.add(fieldname, tbytes, ids, weights)
             if len(ids) <= INLINE_MAX:
                 entry = _inlined_entry(ids, weights, values if value_size != 0 else ())
             else:

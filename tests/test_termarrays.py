@@ -55,35 +55,81 @@ def test_arrays_equal_the_blocks_for_every_term(samples_index):
     assert checked > 1000
 
 
-def test_same_answers_without_the_arrays_and_after_deletions(samples_dir, tmp_path):
-    index_dir = tmp_path / "index"
-    files = sorted(p for p in samples_dir.rglob("*") if p.suffix in (".txt", ".md"))
-    for path in files:  # several segments
-        ingest_paths([path], index_dir)
+def _segmented_index(samples_dir, index_dir):
+    """The samples, one segment per file, with one document deleted inside a segment."""
     from kb.ingest import remove
 
+    files = sorted(p for p in samples_dir.rglob("*") if p.suffix in (".txt", ".md"))
+    for path in files:
+        ingest_paths([path], index_dir)
     kb = KnowledgeBase(index_dir)
-    remove(index_dir, [next(kb.documents())["path"]])  # a deletion inside a segment
+    remove(index_dir, [next(kb.documents())["path"]])
     kb.refresh()
-    with_arrays = _answers(kb)
-    assert any(a is not None for a, _ in kb.snapshot().postings._arrays)
-    assert any(mask is not None for _, mask in kb.snapshot().postings._arrays)
-    for path in index_dir.glob(f"*{EXTENSION}"):
+    return kb
+
+
+def test_every_layout_gives_the_same_answers(samples_dir, tmp_path, monkeypatch):
+    """Gram positions in the term arrays (now), in Whoosh's blocks beside arrays of documents
+    (the first arrays), and in Whoosh's blocks alone (before arrays): the same answers."""
+    from kb import index as kbindex
+
+    now = _segmented_index(samples_dir, tmp_path / "now")
+    assert any(mask is not None for _, mask in now.snapshot().postings._arrays)  # a deletion is read
+    expected = _answers(now)
+    with monkeypatch.context() as patch:  # an index made when grams kept their positions in Whoosh
+        patch.setattr(kbindex, "GramText", kbindex.PositionalText)
+        older = _segmented_index(samples_dir, tmp_path / "older")
+    assert not older.snapshot().postings.positions_elsewhere("grams")
+    assert _answers(older) == expected
+    for path in (tmp_path / "older").glob(f"*{EXTENSION}"):
         path.unlink()
-    kb.refresh()
-    assert all(a is None for a, _ in kb.snapshot().postings._arrays)
-    assert _answers(kb) == with_arrays
+    older.refresh()
+    assert all(a is None for a, _ in older.snapshot().postings._arrays)
+    assert _answers(older) == expected
+    kbindex.writer(kbindex.open_index(tmp_path / "now")).commit(optimize=True)  # merged from the arrays
+    now.refresh()
+    assert len(now.snapshot().postings.segments) == 1
+    assert _answers(now) == expected
 
 
-def test_unreadable_arrays_fall_back_to_the_blocks(samples_dir, tmp_path):
+def test_lost_positions_are_a_clear_error(samples_dir, tmp_path):
+    import pytest
+
+    from kb.errors import IndexDamaged
+
     index_dir = tmp_path / "index"
     ingest_paths([samples_dir], index_dir)
     kb = KnowledgeBase(index_dir)
-    expected = _answers(kb)
+    assert kb.search('"统一战线"').total
     for path in index_dir.glob(f"*{EXTENSION}"):
         path.write_bytes(b"garbage")
     kb.refresh()
-    assert _answers(kb) == expected
+    assert kb.search("统战").total  # documents and counts are still in Whoosh's postings
+    with pytest.raises(IndexDamaged, match="re-ingest"):
+        kb.search('"统一战线"')
+
+
+def test_positions_in_the_arrays_are_the_analysed_ones(samples_index):
+    from kb import analysis
+
+    snap = samples_index.snapshot()
+    stored = next(samples_index.documents())
+    docnum = int(snap.postings.docs("id", stored["id"])[0])
+    text = snap.searcher.stored_fields(docnum)["text"]
+    expected = analysis.gram_positions(analysis.normalize(text, nfkc=False))
+    checked = 0
+    for reader, offset, _ in snap.postings.segments:
+        if not offset <= docnum < offset + reader.doc_count_all():
+            continue
+        arrays = TermArrays.of(reader)
+        for gram in list(expected)[:200]:
+            ids, tfs, _ = arrays.positions("grams", gram.encode("utf-8"))
+            row = int(np.searchsorted(ids, docnum - offset))
+            value = arrays.values("grams", gram.encode("utf-8"))[row]
+            assert np.frombuffer(value[4:], dtype=np.uint32).tolist() == expected[gram]
+            assert int(tfs[row]) == len(expected[gram]) == int.from_bytes(value[:4], "big")
+            checked += 1
+    assert checked > 50
 
 
 def test_postings_read_matches_with_and_without_values(samples_index):
