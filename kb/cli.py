@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kb.config import index_dir
-from kb.errors import IndexLocked, QueryError
+from kb.errors import IndexDamaged, IndexLocked, QueryError
 
 
 class UsageError(Exception):
@@ -193,7 +193,7 @@ def kb_main(argv: list[str] | None = None) -> int:
     except (UsageError, QueryError) as exc:
         print(f"python -m kb: error: {exc}", file=sys.stderr)
         return 2
-    except IndexLocked as exc:
+    except (IndexLocked, IndexDamaged) as exc:
         print(f"python -m kb: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,20 +1,21 @@
-"""Each segment's document numbers and term frequencies as flat arrays, beside its Whoosh files.
+"""Each segment's postings as flat arrays, beside its Whoosh files.
 
-Whoosh stores a posting list as pickled blocks, each posting's position value in the same pickle:
-reading which documents hold a term (and how often) unpickles every position of it too, a Python
-object per posting. Search needs the documents and frequencies of every term of a query, over the
-whole collection, so we also write them, per segment, as plain arrays in one file
-(``<segment>.kbp``) that search maps into memory and slices with numpy: no decoding at all.
-The character-bigram fields' positions (read to verify an exact string in its candidate
-documents) live only here (``kb.index.CountsHere``); the word fields' stay in Whoosh's blocks.
-The file is named like the segment's other files, so Whoosh deletes it with the segment; a
-segment without one (written by an older version) is read from its blocks instead.
+Whoosh stores a posting list as pickled blocks: reading which documents hold a term (and how
+often) unpickles a Python object per posting. Search needs the documents and frequencies of every
+term of a query over the whole collection, so the writer also writes them, per segment, as plain
+arrays in one file (``<segment>.kbp``) that search maps into memory and slices with numpy: no
+decoding at all. The character-bigram fields' positions (read to verify an exact string in its
+candidate documents) live only here (``kb.index.CountsHere``); the word fields' stay in Whoosh's
+blocks. The file is named like the segment's other files, so Whoosh deletes it with the segment;
+a segment without one (written by an older version) is read from its blocks instead.
 
-Layout: ``KBTA`` magic, a little-endian uint32 header length, a JSON header naming each field's
-arrays (byte offset, dtype, length), then the arrays, 8-byte aligned. Per field: the term keys
-(UTF-8, sorted, one blob plus ``n + 1`` offsets), each term's first posting (``n + 1`` starts),
-and every posting's document number (uint32, within the segment) and frequency (float32); for
-the fields whose positions live here (``kb.index.CountsHere``), each term's position values too.
+Layout (numbers in the machine's byte order, like ``ArrayPositions``): ``KBTA``; then one record
+per term, in (field, term) order, streamed as the writer goes (memory stays flat): its document
+numbers (uint32, within the segment), frequencies (float32) and, for a field whose positions
+live here, its position values (per posting a big-endian count, then the positions as uint32);
+then per field a directory (the sorted UTF-8 keys as one blob plus ``n + 1`` offsets, each
+record's offset, with one past the last, and its posting count), 8-byte aligned; then a JSON
+header locating the directories, its length (uint32) and ``KBTA`` again.
 """
 
 from __future__ import annotations
@@ -29,58 +30,58 @@ import numpy as np
 
 EXTENSION = ".kbp"
 MAGIC = b"KBTA"
-_HEADER_LENGTH = struct.Struct("<I")
+_HEADER_LENGTH = struct.Struct("=I")
+_DIRECTORY = {"keys": "u1", "key_offsets": "=u8", "records": "=u8", "counts": "=u4"}
 
 
 class TermArraysWriter:
-    """Collects one segment's terms in (field, term) order and writes them in one file."""
+    """Writes one segment's terms, given in (field, term) order, to an open binary file."""
 
-    def __init__(self):
+    def __init__(self, file):
+        self.file = file
+        self.position = 0
         self.fields: dict[str, dict] = {}
-        self._current: dict | None = None
+        self._write(MAGIC)
+
+    def _write(self, data) -> None:
+        self.file.write(data)
+        self.position += len(data)
 
     def add(self, fieldname: str, tbytes: bytes, ids: array, weights: array, positions: bytes | None = None) -> None:
         """One term's postings; ``positions``: its ``ArrayPositions`` values joined, for a field
         whose positions live here."""
         field = self.fields.get(fieldname)
         if field is None:
+            self._end_field()
             field = self.fields[fieldname] = {"keys": bytearray(), "key_offsets": array("Q", [0]),
-                                              "starts": array("Q", [0]), "ids": array("I"),
-                                              "tfs": array("f")}
-            if positions is not None:
-                field["positions"] = bytearray()
-                field["position_starts"] = array("Q", [0])
+                                              "records": array("Q"), "counts": array("I"),
+                                              "positions": positions is not None}
         field["keys"] += tbytes
         field["key_offsets"].append(len(field["keys"]))
-        field["ids"].extend(ids)
-        field["tfs"].extend(weights)
-        field["starts"].append(len(field["ids"]))
+        field["records"].append(self.position)
+        field["counts"].append(len(ids))
+        self._write(ids.tobytes())
+        self._write(weights.tobytes())
         if positions is not None:
-            field["positions"] += positions
-            field["position_starts"].append(len(field["positions"]) >> 2)
+            self._write(positions)
 
-    def write(self, file) -> None:
-        """Write everything to an open binary file (the caller closes it)."""
-        dtypes = {"keys": "u1", "key_offsets": "<u8", "starts": "<u8", "ids": "<u4", "tfs": "<f4",
-                  # each value: its count (4 bytes, big-endian), then its positions (uint32, native)
-                  "positions": "u1", "position_starts": "<u8"}
-        chunks, header, position = [], {}, 0
+    def _end_field(self) -> None:
+        if self.fields:  # the last field's records end here
+            self.fields[next(reversed(self.fields))]["records"].append(self.position)
+
+    def finish(self) -> None:
+        """Write the directories and the header (the caller closes the file)."""
+        self._end_field()
+        header = {}
         for fieldname, field in self.fields.items():
-            entry = header[fieldname] = {}
-            for name, dtype in dtypes.items():
-                if name not in field:
-                    continue
+            entry = header[fieldname] = {"positions": field.pop("positions")}
+            for name, dtype in _DIRECTORY.items():
+                self._write(b"\0" * (-self.position % 8))
                 data = np.asarray(field[name]).astype(dtype).tobytes()
-                entry[name] = [position, dtype, len(data) // np.dtype(dtype).itemsize]
-                chunks.append(data)
-                padding = -len(data) % 8
-                chunks.append(b"\0" * padding)
-                position += len(data) + padding
+                entry[name] = [self.position, dtype, len(data) // np.dtype(dtype).itemsize]
+                self._write(data)
         head = json.dumps(header).encode("utf-8")
-        head += b" " * (-(len(head) + len(MAGIC) + _HEADER_LENGTH.size) % 8)
-        file.write(MAGIC + _HEADER_LENGTH.pack(len(head)) + head)
-        for chunk in chunks:
-            file.write(chunk)
+        self._write(head + _HEADER_LENGTH.pack(len(head)) + MAGIC)
 
 
 class TermArrays:
@@ -89,18 +90,21 @@ class TermArrays:
     def __init__(self, path: Path):
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        if self._map[:len(MAGIC)] != MAGIC:
-            raise ValueError(f"{path} is not a term arrays file")
-        (length,) = _HEADER_LENGTH.unpack_from(self._map, len(MAGIC))
-        base = len(MAGIC) + _HEADER_LENGTH.size + length
-        header = json.loads(bytes(self._map[len(MAGIC) + _HEADER_LENGTH.size:base]))
+        size = len(self._map)
+        tail = len(MAGIC) + _HEADER_LENGTH.size
+        if size < 2 * len(MAGIC) + _HEADER_LENGTH.size or self._map[:len(MAGIC)] != MAGIC or self._map[-len(MAGIC):] != MAGIC:
+            raise ValueError(f"{path} is not a complete term arrays file")
+        (length,) = _HEADER_LENGTH.unpack_from(self._map, size - tail)
+        header = json.loads(bytes(self._map[size - tail - length:size - tail]))
         view = memoryview(self._map)
         self._fields = {}
         for fieldname, entry in header.items():
-            self._fields[fieldname] = {name: np.frombuffer(view, dtype=dtype, count=count, offset=base + offset)
-                                       for name, (offset, dtype, count) in entry.items()}
-            self._fields[fieldname]["keys_at"] = base + entry["keys"][0]
-        self._key_offsets: dict[str, list[int]] = {}
+            field = {name: np.frombuffer(view, dtype=dtype, count=count, offset=offset)
+                     for name, (offset, dtype, count) in ((n, entry[n]) for n in _DIRECTORY)}
+            field["keys_at"] = entry["keys"][0]
+            field["positions"] = entry["positions"]
+            self._fields[fieldname] = field
+        self._directory: dict[str, tuple[list[int], list[int], list[int]]] = {}
 
     @classmethod
     def of(cls, reader) -> "TermArrays | None":
@@ -115,25 +119,29 @@ class TermArrays:
             return None
         try:
             return cls(path)
-        except (OSError, ValueError, KeyError, struct.error):
-            return None  # unreadable: the segment's blocks still hold everything
+        except (OSError, ValueError, KeyError, TypeError, struct.error):
+            return None  # unreadable: what Whoosh's blocks hold is read from them
 
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields
 
-    def _offsets(self, fieldname: str) -> list[int]:
-        """Where each key of a field starts in the file (and where the last ends): Python ints,
-        made on a field's first lookup (a binary search makes ~20 probes, each must be cheap)."""
-        offsets = self._key_offsets.get(fieldname)
-        if offsets is None:
-            field = self._fields[fieldname]
-            offsets = (field["key_offsets"].astype(np.int64) + field["keys_at"]).tolist()
-            self._key_offsets[fieldname] = offsets
-        return offsets
+    def has_positions(self, fieldname: str) -> bool:
+        return fieldname in self._fields and self._fields[fieldname]["positions"]
 
-    def find(self, fieldname: str, tbytes: bytes) -> int | None:
-        """The term's number in its field (keys are sorted bytes: a binary search), or None."""
-        offsets = self._offsets(fieldname)
+    def _lists(self, fieldname: str) -> tuple[list[int], list[int], list[int]]:
+        """A field's key offsets, record offsets and counts as Python ints, made on the field's
+        first lookup (a binary search makes ~20 probes, each must be cheap)."""
+        lists = self._directory.get(fieldname)
+        if lists is None:
+            field = self._fields[fieldname]
+            keys = (field["key_offsets"].astype(np.int64) + field["keys_at"]).tolist()
+            lists = self._directory[fieldname] = (keys, field["records"].tolist(), field["counts"].tolist())
+        return lists
+
+    def _find(self, fieldname: str, tbytes: bytes) -> tuple[int, int, int] | None:
+        """(record offset, record end, posting count) of a term (keys are sorted bytes: a binary
+        search), or None."""
+        offsets, records, counts = self._lists(fieldname)
         keys = self._map
         lo, hi = 0, len(offsets) - 1
         while lo < hi:
@@ -143,23 +151,29 @@ class TermArrays:
             else:
                 hi = mid
         if lo < len(offsets) - 1 and keys[offsets[lo]:offsets[lo + 1]] == tbytes:
-            return lo
+            return records[lo], records[lo + 1], counts[lo]
         return None
 
-    def has_positions(self, fieldname: str) -> bool:
-        return "positions" in self._fields.get(fieldname, {})
+    def postings(self, fieldname: str, tbytes: bytes):
+        """(ids uint32, tfs float32) of a term in this segment, or None if absent."""
+        found = self._find(fieldname, tbytes)
+        if found is None:
+            return None
+        start, _, n = found
+        return (np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start),
+                np.frombuffer(self._map, dtype=np.float32, count=n, offset=start + 4 * n))
 
     def positions(self, fieldname: str, tbytes: bytes):
         """(ids, tfs, words) of a term, ``words`` its position values as one uint32 array (each
         posting: a count word, then ``tf`` positions), or None if absent."""
-        i = self.find(fieldname, tbytes)
-        if i is None:
+        found = self._find(fieldname, tbytes)
+        if found is None:
             return None
-        field = self._fields[fieldname]
-        start, end = int(field["starts"][i]), int(field["starts"][i + 1])
-        first, last = int(field["position_starts"][i]), int(field["position_starts"][i + 1])
-        words = field["positions"][first * 4:last * 4].view(np.uint32)
-        return field["ids"][start:end], field["tfs"][start:end], words
+        start, end, n = found
+        first = start + 8 * n
+        return (np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start),
+                np.frombuffer(self._map, dtype=np.float32, count=n, offset=start + 4 * n),
+                np.frombuffer(self._map, dtype=np.uint32, count=(end - first) // 4, offset=first))
 
     def values(self, fieldname: str, tbytes: bytes) -> list[bytes]:
         """A term's position values, one ``bytes`` per posting (as Whoosh would hold them)."""
@@ -167,12 +181,3 @@ class TermArrays:
         raw = words.tobytes()
         ends = (np.cumsum(tfs.astype(np.int64) + 1) * 4).tolist()
         return [raw[a:b] for a, b in zip([0] + ends[:-1], ends)]
-
-    def postings(self, fieldname: str, tbytes: bytes):
-        """(ids uint32, tfs float32) of a term in this segment, or None if absent."""
-        i = self.find(fieldname, tbytes)
-        if i is None:
-            return None
-        field = self._fields[fieldname]
-        start, end = int(field["starts"][i]), int(field["starts"][i + 1])
-        return field["ids"][start:end], field["tfs"][start:end]

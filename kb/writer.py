@@ -264,7 +264,8 @@ class FastWriter(SegmentWriter):
         schema = self.schema
         postfile = fw._postfile
         add_entry = fw._tindex.add
-        term_arrays = TermArraysWriter()
+        arrays_file = self.newsegment.create_file(self.storage, TERM_ARRAYS)
+        term_arrays = TermArraysWriter(arrays_file)
         current = None
         for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
             if fieldname != current:
@@ -289,11 +290,8 @@ class FastWriter(SegmentWriter):
         if current is not None:
             fw.finish_field()
         fw.close()
-        file = self.newsegment.create_file(self.storage, TERM_ARRAYS)
-        try:
-            term_arrays.write(file)
-        finally:
-            file.close()
+        term_arrays.finish()
+        arrays_file.close()
 
 
 # The bytes Whoosh's W3 codec writes for a term (W3PostingsWriter, W3TermInfo), produced directly:

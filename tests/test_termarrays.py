@@ -22,19 +22,24 @@ def _answers(kb: KnowledgeBase):
 
 
 def test_round_trip(tmp_path):
-    writer = TermArraysWriter()
+    buffer = io.BytesIO()
+    writer = TermArraysWriter(buffer)
     writer.add("body", "乡村".encode(), array("I", [1, 5, 9]), array("f", [1.0, 2.0, 7.0]))
     writer.add("body", "振兴".encode(), array("I", [5]), array("f", [3.0]))
-    writer.add("grams", b"ab", array("I", [0, 2]), array("f", [1.0, 1.0]))
+    writer.add("grams", b"ab", array("I", [0, 2]), array("f", [1.0, 2.0]),
+               b"".join(len(p).to_bytes(4, "big") + array("I", p).tobytes() for p in ([7], [3, 9])))
+    writer.add("grams", b"cd", array("I", [2]), array("f", [1.0]), (1).to_bytes(4, "big") + array("I", [4]).tobytes())
+    writer.finish()
     path = tmp_path / f"seg{EXTENSION}"
-    buffer = io.BytesIO()
-    writer.write(buffer)
     path.write_bytes(buffer.getvalue())
     arrays = TermArrays(path)
     ids, tfs = arrays.postings("body", "乡村".encode())
     assert ids.tolist() == [1, 5, 9] and tfs.tolist() == [1.0, 2.0, 7.0]
     assert arrays.postings("body", "振兴".encode())[0].tolist() == [5]
     assert arrays.postings("grams", b"ab")[0].tolist() == [0, 2]
+    assert [v[4:] for v in arrays.values("grams", b"ab")] == [array("I", [7]).tobytes(), array("I", [3, 9]).tobytes()]
+    assert arrays.positions("grams", b"cd")[2].tolist() == [1 << 24, 4]  # count word (big-endian), position
+    assert arrays.has_positions("grams") and not arrays.has_positions("body")
     for absent in (b"", b"a", "乡".encode(), "乡村振兴".encode(), b"\xff"):
         assert arrays.postings("body", absent) is None
     assert not arrays.has_field("title")
@@ -107,6 +112,9 @@ def test_lost_positions_are_a_clear_error(samples_dir, tmp_path):
     assert kb.search("统战").total  # documents and counts are still in Whoosh's postings
     with pytest.raises(IndexDamaged, match="re-ingest"):
         kb.search('"统一战线"')
+    from kb.cli import kb_main
+
+    assert kb_main(["search", '"统一战线"', "--index", str(index_dir)]) == 1  # said on stderr, no traceback
 
 
 def test_positions_in_the_arrays_are_the_analysed_ones(samples_index):
