@@ -278,14 +278,31 @@ class Postings:
         (terms absent from a segment cost nothing there). For building per-document facet maps."""
         if fieldname not in self.schema:
             return
-        for reader, offset, deleted in self.segments:
+        for (reader, offset, deleted), (arrays, deleted_mask) in zip(self.segments, self._arrays):
             if fieldname not in reader.schema:
+                continue
+            if arrays is not None and arrays.has_field(fieldname):
+                for tbytes, ids in arrays.terms(fieldname):
+                    if deleted_mask is not None:
+                        ids = ids[~deleted_mask[ids]]
+                    if ids.size:
+                        yield tbytes.decode("utf-8"), (ids.astype(np.int64) + offset).tolist()
                 continue
             for tbytes in reader.lexicon(fieldname):
                 ids, _, _ = segment_postings(reader._terms, fieldname, tbytes, False)
                 ids = [d + offset for d in ids if not deleted or d not in deleted]
                 if ids:
                     yield tbytes.decode("utf-8"), ids
+
+    def lexicon(self, fieldname: str) -> set[bytes]:
+        """Every term of a field (UTF-8), from the term arrays where a segment has them."""
+        terms: set[bytes] = set()
+        for (reader, _, _), (arrays, _) in zip(self.segments, self._arrays):
+            if arrays is not None and arrays.has_field(fieldname):
+                terms.update(arrays.keys(fieldname))
+            elif fieldname in reader.schema:
+                terms.update(reader.lexicon(fieldname))
+        return terms
 
     def packed_positions(self, fieldname: str) -> bool:
         """Are this field's position values ``ArrayPositions`` ones (else Whoosh's pickled deltas)?"""

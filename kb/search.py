@@ -180,9 +180,7 @@ class Snapshot:
     @cached_property
     def _vocabulary(self) -> str:
         """Every body word, one per line, in one string (searched with str.find: one C-level scan)."""
-        words: set[bytes] = set()
-        for reader, _, _ in self.postings.segments:
-            words.update(reader.lexicon("body"))
+        words = self.postings.lexicon("body")
         return "\n" + "\n".join(sorted(w.decode("utf-8") for w in words)) + "\n"
 
     def words_containing(self, string: str, limit: int = WORDS_CONTAINING) -> list[str]:

@@ -104,7 +104,7 @@ class TermArrays:
             field["keys_at"] = entry["keys"][0]
             field["positions"] = entry["positions"]
             self._fields[fieldname] = field
-        self._directory: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        self._directory: dict[str, tuple] = {}
 
     @classmethod
     def of(cls, reader) -> "TermArrays | None":
@@ -128,31 +128,45 @@ class TermArrays:
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._fields and self._fields[fieldname]["positions"]
 
-    def _lists(self, fieldname: str) -> tuple[list[int], list[int], list[int]]:
-        """A field's key offsets, record offsets and counts as Python ints, made on the field's
-        first lookup (a binary search makes ~20 probes, each must be cheap)."""
+    def _lists(self, fieldname: str):
+        """A field's key offsets, record offsets and counts as memoryviews over the file: indexing
+        one gives a Python int without decoding the whole directory (a binary search makes ~20
+        probes; materialising lists cost seconds and hundreds of MB on a large index)."""
         lists = self._directory.get(fieldname)
         if lists is None:
             field = self._fields[fieldname]
-            keys = (field["key_offsets"].astype(np.int64) + field["keys_at"]).tolist()
-            lists = self._directory[fieldname] = (keys, field["records"].tolist(), field["counts"].tolist())
+            lists = self._directory[fieldname] = tuple(
+                memoryview(field[name]).cast("B").cast(code) for name, code in
+                (("key_offsets", "Q"), ("records", "Q"), ("counts", "I")))
         return lists
 
     def _find(self, fieldname: str, tbytes: bytes) -> tuple[int, int, int] | None:
         """(record offset, record end, posting count) of a term (keys are sorted bytes: a binary
         search), or None."""
         offsets, records, counts = self._lists(fieldname)
-        keys = self._map
+        keys, base = self._map, self._fields[fieldname]["keys_at"]
         lo, hi = 0, len(offsets) - 1
         while lo < hi:
             mid = (lo + hi) >> 1
-            if keys[offsets[mid]:offsets[mid + 1]] < tbytes:
+            if keys[base + offsets[mid]:base + offsets[mid + 1]] < tbytes:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < len(offsets) - 1 and keys[offsets[lo]:offsets[lo + 1]] == tbytes:
+        if lo < len(offsets) - 1 and keys[base + offsets[lo]:base + offsets[lo + 1]] == tbytes:
             return records[lo], records[lo + 1], counts[lo]
         return None
+
+    def keys(self, fieldname: str) -> list[bytes]:
+        """Every term of a field, in order."""
+        offsets = self._lists(fieldname)[0]
+        keys, base = self._map, self._fields[fieldname]["keys_at"]
+        return [keys[base + a:base + b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+    def terms(self, fieldname: str):
+        """Every term of a field with its documents: ``(key, ids)``, in order."""
+        _, records, counts = self._lists(fieldname)
+        for key, start, n in zip(self.keys(fieldname), records, counts):
+            yield key, np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start)
 
     def postings(self, fieldname: str, tbytes: bytes):
         """(ids uint32, tfs float32) of a term in this segment, or None if absent."""
