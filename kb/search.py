@@ -248,9 +248,8 @@ class Evaluator:
         only looked for in the documents it allows, and the count is estimated: the documents
         holding all the string's bigrams, times the share of those checked that hold the string."""
         counts = np.zeros(self.size, dtype=np.int64)
-        fields = [("title_grams", "title_grams")] + ([] if in_title else [("grams", "chars")])
         candidates = []
-        for gram_field, char_field in fields:
+        for gram_field, char_field in _string_fields(in_title):
             docs, found, these = self._exact_in(norm, gram_field, char_field, within)
             counts[docs] += found
             candidates.append(these)
@@ -278,19 +277,16 @@ class Evaluator:
         if len(grams) == 1 and len(unit_string) == 2:  # the bigram itself is the string
             term = self.p.read(gram_field, grams[0][0])
             return term.ids, term.weights.astype(np.int64), term.ids
-        postings = sorted(((g, off, self.p.docs(gram_field, g)) for g, off in grams), key=lambda x: len(x[2]))
-        candidates = postings[0][2]
-        for _, _, docs in postings[1:]:
-            candidates = np.intersect1d(candidates, docs, assume_unique=True)
-            if not candidates.size:
-                return _NONE, _NONE, _NONE
+        candidates = self._string_candidates(norm, gram_field, char_field)
+        if not candidates.size:
+            return _NONE, _NONE, _NONE
         todo = candidates if within is None else candidates[within[candidates]]
         known_docs, known_counts = self._known_exact(unit_string, norm, gram_field, todo)
         todo = np.setdiff1d(todo, known_docs, assume_unique=True)
         if not todo.size:
             return known_docs, known_counts, candidates
         starts = None
-        for gram, off, _ in postings:  # rarest first: the key sets shrink fastest
+        for gram, off in self._rarest_first(grams, gram_field):  # the key sets shrink fastest
             keys = self.p.start_keys(gram_field, gram, todo, off)
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
             if not starts.size:
@@ -325,15 +321,18 @@ class Evaluator:
         norm = analysis.normalize(term.text).strip()
         if not analysis.units(norm):
             return None
-        fields = [("title_grams", "title_grams")] + ([] if term.in_title else [("grams", "chars")])
         found = np.zeros(self.size, dtype=bool)
-        for gram_field, char_field in fields:
+        for gram_field, char_field in _string_fields(term.in_title):
             found[self._string_candidates(norm, gram_field, char_field)] = True
         if not term.phrase:
             found |= self.words_match(analysis.words(norm) or [norm], term.in_title)[0]
         return found
 
+    def _rarest_first(self, grams: list[tuple[str, int]], gram_field: str) -> list[tuple[str, int]]:
+        return sorted(grams, key=lambda g: len(self.p.docs(gram_field, g[0])))
+
     def _string_candidates(self, norm: str, gram_field: str, char_field: str) -> np.ndarray:
+        """The documents holding every bigram (or unit) of a string in one field."""
         unit_string = analysis.units(norm)
         if len(unit_string) == 1:
             return self.p.docs(char_field, unit_string)
@@ -341,7 +340,7 @@ class Evaluator:
         if not grams:
             return self._all_units(unit_string, char_field)
         docs = None
-        for gram, _ in sorted(grams, key=lambda g: len(self.p.docs(gram_field, g[0]))):
+        for gram, _ in self._rarest_first(grams, gram_field):
             these = self.p.docs(gram_field, gram)
             docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
             if not docs.size:
@@ -405,6 +404,11 @@ class Evaluator:
 
 _NONE = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0)
+
+
+def _string_fields(in_title: bool) -> list[tuple[str, str]]:
+    """(gram field, one-character field) pairs a string is looked for in."""
+    return [("title_grams", "title_grams")] + ([] if in_title else [("grams", "chars")])
 
 
 # --- the knowledge base -------------------------------------------------------------------------
