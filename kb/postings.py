@@ -1,10 +1,10 @@
-"""Bulk reads of Whoosh posting lists into numpy arrays, one index generation at a time.
+"""Posting lists as numpy arrays, one index generation at a time.
 
-Whoosh's matchers step through postings one call at a time, and decode each block's document
-numbers in a Python loop. Search works on whole result sets (counts, facets, exact-substring
-checks, BM25 over every match), so we read a term's W3 blocks ourselves, in one file read per term
-and one unpickle per block, into arrays of global document numbers with deleted documents left
-out; everything after that is array arithmetic.
+Search works on whole result sets (counts, facets, exact-substring checks, BM25 over every
+match), so it reads a term's postings whole: from each segment's term arrays (``kb.termarrays``,
+slices of a mapped file) with global document numbers and deleted documents left out. A segment
+written before term arrays is read from its Whoosh W3 blocks directly (one file read per term, one
+unpickle per block; Whoosh's matchers step one posting at a time).
 """
 
 from __future__ import annotations
@@ -46,21 +46,31 @@ class TermPostings:
 EMPTY = TermPostings(_NO_IDS, np.zeros(0), [])
 
 
-def segment_postings(terms, fieldname: str, tbytes: bytes, want_values: bool):
-    """``(ids, weights, values)`` of one segment's posting list, read straight from the W3 blocks
-    (the format ``kb.writer`` and Whoosh's own writer produce); None if the segment lacks the term."""
+def _term_entry(terms, fieldname: str, tbytes: bytes):
+    """A term's W3 entry in one segment: ``(inlined postings, None)`` for a short list kept in
+    the term table, ``(None, block bytes)`` otherwise; None if the segment lacks the term."""
     try:
-        entry = terms._tindex[terms._keycoder(fieldname, tbytes)]
+        info = W3TermInfo.from_bytes(terms._tindex[terms._keycoder(fieldname, tbytes)])
     except KeyError:
         return None
-    info = W3TermInfo.from_bytes(entry)
     if info.is_inlined():
-        ids, weights, values = info.inlined_postings()
-        return list(ids), list(weights), (list(values) if want_values else None)
+        return info.inlined_postings(), None
     offset, length = info.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length unpacked as a 1-tuple
         length = length[0]
-    raw = terms._postfile.get(offset, length)
+    return None, terms._postfile.get(offset, length)
+
+
+def segment_postings(terms, fieldname: str, tbytes: bytes, want_values: bool):
+    """``(ids, weights, values)`` of one segment's posting list, read straight from the W3 blocks
+    (the format ``kb.writer`` and Whoosh's own writer produce); None if the segment lacks the term."""
+    entry = _term_entry(terms, fieldname, tbytes)
+    if entry is None:
+        return None
+    inlined, raw = entry
+    if inlined is not None:
+        ids, weights, values = inlined
+        return list(ids), list(weights), (list(values) if want_values else None)
     stream = io.BytesIO(raw)
     stream.seek(_MAGIC_SIZE)
     ids: list[int] = []
@@ -96,15 +106,9 @@ def segment_postings(terms, fieldname: str, tbytes: bytes, want_values: bool):
 def segment_values(terms, fieldname: str, tbytes: bytes, rows: list[int]) -> list:
     """The position values of the given postings (``rows``: ascending numbers within the
     segment's posting list), unpickling only the blocks that hold them."""
-    entry = terms._tindex[terms._keycoder(fieldname, tbytes)]
-    info = W3TermInfo.from_bytes(entry)
-    if info.is_inlined():
-        values = info.inlined_postings()[2]
-        return [values[r] for r in rows]
-    offset, length = info.extent()
-    if isinstance(length, tuple):
-        length = length[0]
-    raw = terms._postfile.get(offset, length)
+    inlined, raw = _term_entry(terms, fieldname, tbytes)
+    if inlined is not None:
+        return [inlined[2][r] for r in rows]
     stream = io.BytesIO(raw)
     position, first_row, wanted, found = _MAGIC_SIZE, 0, 0, []
     while wanted < len(rows):
