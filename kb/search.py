@@ -106,10 +106,6 @@ class Snapshot:
         self.searcher.close()
 
     @cached_property
-    def live(self) -> set[int]:
-        return set(self.postings.live_docs())
-
-    @cached_property
     def live_mask(self) -> np.ndarray:
         return self.mask(self.postings.live_docs())
 
@@ -239,6 +235,7 @@ class Evaluator:
         self.snap = snapshot
         self.p = snapshot.postings
         self.size = snapshot.size
+        self._word_matches: dict = {}  # (words, in_title) -> words_match(); narrowing asks first
 
     # exact strings
 
@@ -362,6 +359,12 @@ class Evaluator:
 
     def words_match(self, words: list[str], in_title: bool) -> tuple[np.ndarray, np.ndarray]:
         """Documents with every word (in the title, or anywhere), scored BM25F: (matched, scores)."""
+        key = (tuple(words), in_title)
+        if key not in self._word_matches:
+            self._word_matches[key] = self._words_match(words, in_title)
+        return self._word_matches[key]
+
+    def _words_match(self, words: list[str], in_title: bool) -> tuple[np.ndarray, np.ndarray]:
         matched = np.ones(self.size, dtype=bool)
         total = np.zeros(self.size)
         for word in words:
@@ -751,14 +754,14 @@ class KnowledgeBase:
         """Every stored document's fields except the text, in index order."""
         with self._lock:
             snap = self.snapshot()
-            for docnum in sorted(snap.live):
+            for docnum in np.flatnonzero(snap.live_mask).tolist():
                 stored = dict(snap.searcher.stored_fields(docnum))
                 stored.pop("text", None)
                 yield stored
 
     @_survives_commits
     def count(self) -> int:
-        return len(self.snapshot().live)
+        return int(np.count_nonzero(self.snapshot().live_mask))
 
     def facets(self, filters: dict | None = None) -> dict[str, dict]:
         return self.search("", filters=filters, page_size=1, snippets=False).facets
