@@ -27,6 +27,27 @@ class UnsupportedFormat(FileProblem):
     """A file of a kind we do not read; it is skipped with a message, not an error."""
 
 
+class ToolMissing(UnsupportedFormat):
+    """A format whose reader needs a program or package this machine lacks: skipped, with the
+    tool's name and the command that installs it (never a failure of the batch)."""
+
+    def __init__(self, path, tool: str, install: str, what: str = ""):
+        self.tool = tool
+        self.install = install
+        cause = f"{what or 'this kind of file'} needs {tool}, which is not installed; install it with: {install}"
+        super().__init__(path, cause)
+
+    def __reduce__(self):
+        return (_tool_missing, (self.path, self.cause, self.tool, self.install))
+
+
+def _tool_missing(path, cause, tool, install):
+    error = ToolMissing.__new__(ToolMissing)
+    FileProblem.__init__(error, path, cause)
+    error.tool, error.install = tool, install
+    return error
+
+
 class IndexLocked(KBError):
     """Another writer holds the index lock and did not release it in time."""
 
