@@ -47,32 +47,50 @@ def _t2s_table() -> dict[int, str]:
     return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
 
 
-def normalize(text: str, *, nfkc: bool = True) -> str:
-    """The one normalisation applied to documents and queries alike.
-
-    ``nfkc=False`` skips NFKC for text that ``kb.clean`` already normalised (it is idempotent,
-    just not free). Long texts are cached: metadata and indexing normalise the same text.
-    """
+def normalize(text: str) -> str:
+    """The one normalisation applied to documents and queries alike, for matching only (stored
+    and shown text keeps its own characters). Long texts are cached: metadata and indexing
+    normalise the same text."""
     if len(text) > 2000:
-        return _normalize_cached(text, nfkc)
-    if nfkc:
-        text = unicodedata.normalize("NFKC", text)
-    return text.lower().translate(_t2s_table())
+        return _normalize_cached(text)
+    return unicodedata.normalize("NFKC", text).lower().translate(_t2s_table())
 
 
 @lru_cache(maxsize=4)
-def _normalize_cached(text: str, nfkc: bool) -> str:
-    if nfkc:
-        text = unicodedata.normalize("NFKC", text)
-    return text.lower().translate(_t2s_table())
+def _normalize_cached(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().translate(_t2s_table())
 
 
-def traditional_variants() -> dict[str, str]:
-    """simplified char -> all characters (itself included) that normalise to it; for highlighting."""
-    variants: dict[str, str] = defaultdict(str)
-    for trad, simp in _t2s_table().items():
-        variants[simp] += chr(trad)
-    return {simp: simp + trads for simp, trads in variants.items()}
+# Full-width ASCII forms and the ideographic space, mapped one character to one character: text
+# folded this way keeps every offset, so a pattern written for ASCII punctuation finds its match
+# in the folded text and the original characters are cut out at the same place.
+_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    """``text`` with full-width ASCII as ASCII (，→, （→( ２→2 Ａ→A), same length, same offsets."""
+    return text.translate(_WIDTH_FOLD)
+
+
+_FOLDING_RANGES = ((0x20, 0x3400), (0xA000, 0xAC00), (0xF900, 0x10000), (0x1D400, 0x1D800), (0x2F800, 0x2FA20))
+
+
+def character_variants() -> dict[str, str]:
+    """normalised char -> every character (itself included) that normalises to it alone:
+    traditional forms, full-width forms, compatibility ideographs, upper case; for highlighting
+    matches in the stored (unnormalised) text."""
+    variants: dict[str, set] = defaultdict(set)
+    table = _t2s_table()
+    for trad, simp in table.items():
+        variants[simp].add(chr(trad))
+    # where NFKC or case change single characters (the CJK blocks change only by the t2s table)
+    for start, end in _FOLDING_RANGES:
+        for cp in range(start, end):
+            ch = chr(cp)
+            norm = unicodedata.normalize("NFKC", ch).lower().translate(table)
+            if len(norm) == 1 and norm != ch:
+                variants[norm].add(ch)
+    return {norm: norm + "".join(sorted(chars)) for norm, chars in variants.items()}
 
 
 # --- gram units ---------------------------------------------------------------------------------

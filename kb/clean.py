@@ -1,10 +1,14 @@
-"""Raw text -> clean text: NFKC, line breaks repaired, scrape noise removed.
+"""Raw text -> clean text: scrape noise removed, entities and line breaks repaired.
 
-The clean text is what is stored, shown and searched. Noise patterns live in ``data/noise.txt``.
+The clean text is what is stored and shown, so it keeps the document's own characters
+(full-width punctuation, traditional characters): normalisation (NFKC, case, traditional ->
+simplified) belongs to matching only (``kb.analysis.normalize``). Noise patterns
+(``data/noise.txt``) are matched against each line's NFKC form, so one pattern covers both widths.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import Counter
@@ -21,7 +25,13 @@ SENTENCE_END = "。！？!?；;：:…”’」』）)】》"
 _ITEM_START = re.compile(
     rf"^(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]\D|第[一二三四五六七八九十百千\d]+[条章节款项]|[#*>-])"
 )
-_LITERAL_BREAK = re.compile(rf"\\r\\n|\\r|(?<=[{CJK}。，、：；！？”])\\n|\\n(?=[{CJK}“])")
+_LITERAL_BREAK = re.compile(rf"\\r\\n|\\r|(?<=[{CJK}。，、：；！？”,:;!?])\\n|\\n(?=[{CJK}“])")
+# HTML entities left in text copied from web pages (&nbsp; &ldquo; &#12290;): decoded; a bare "&"
+# stays as written.
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,9}|#\d{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# No-break and other odd spaces from web pages become plain spaces (U+3000, the ideographic
+# space, is the document's own layout and stays).
+_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
 _TRAILING_SPACE = re.compile(r"[ \t\u3000]+$", re.M)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -66,7 +76,8 @@ def default_noise() -> NoisePatterns:
 def clean(raw: str, noise: NoisePatterns | None = None) -> str:
     """The whole cleaning step, in order."""
     noise = noise or default_noise()
-    text = unicodedata.normalize("NFKC", raw)
+    text = _ENTITY.sub(_decode_entity, raw) if "&" in raw else raw
+    text = _ODD_SPACE.sub(" ", text)
     text = _LITERAL_BREAK.sub("\n", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc") if _has_controls(text) else text
@@ -74,10 +85,18 @@ def clean(raw: str, noise: NoisePatterns | None = None) -> str:
         text = pattern.sub("", text)
     text = _TRAILING_SPACE.sub("", text)
     lines = [line.strip() for line in text.split("\n")]
-    lines = ["" if line and noise.is_noise_line(line) else line for line in lines]
+    lines = ["" if line and noise.is_noise_line(unicodedata.normalize("NFKC", line).strip()) else line
+             for line in lines]
     lines = join_wrapped_lines(lines)
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _decode_entity(match: re.Match) -> str:
+    decoded = html.unescape(match.group())
+    if decoded == match.group() or decoded == "\ufffd" or (len(decoded) == 1 and unicodedata.category(decoded) == "Cc"):
+        return match.group()  # not an entity, or one that would put a control character in the text
+    return decoded
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -20,7 +20,7 @@ MAX_FRAGMENTS = 3
 
 @lru_cache(maxsize=1)
 def _variants() -> dict[str, str]:
-    return analysis.traditional_variants()
+    return analysis.character_variants()
 
 
 def _char_pattern(ch: str) -> str:

@@ -162,8 +162,8 @@ def frequency_postings(counts: dict[str, int]) -> Preanalyzed:
 
 def analyzed_fields(title: str, text: str) -> dict[str, Preanalyzed]:
     """All analysed fields of a document, ready for ``add_document``. ``text`` is clean text."""
-    norm_title = analysis.normalize(title or "", nfkc=False)
-    norm_text = analysis.normalize(text, nfkc=False)
+    norm_title = analysis.normalize(title or "")
+    norm_text = analysis.normalize(text)
     title_grams = analysis.gram_positions(norm_title)
     for pos_char in _title_chars(norm_title):
         title_grams.setdefault(pos_char[1], []).append(pos_char[0])

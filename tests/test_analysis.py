@@ -93,7 +93,7 @@ def test_rjieba_agrees_with_jieba_on_our_dictionary(samples_dir):
     assert same / total >= 0.99, f"{same}/{total} lines cut identically"
 
 
-def test_traditional_variants_cover_both_forms():
-    variants = analysis.traditional_variants()
+def test_character_variants_cover_traditional_and_full_width_forms():
+    variants = analysis.character_variants()
     assert "鄉" in variants["乡"] and "乡" in variants["乡"]
     assert "髮" in variants["发"] and "發" in variants["发"]

@@ -39,11 +39,25 @@ def test_web_header_block_and_crumbs_are_removed():
 
 def test_ordinary_lines_with_a_colon_stay():
     raw = "数据来源：市统计局\n时间：2021年全年"
-    assert clean(raw) == "数据来源:市统计局\n时间:2021年全年"
+    assert clean(raw) == "数据来源：市统计局\n时间：2021年全年"
 
 
-def test_nfkc_full_width_to_half_width():
-    assert clean("ＡＢＣ，２０２１年（一）") == "ABC,2021年(一)"
+def test_the_text_keeps_its_own_characters():
+    """Full-width marks and traditional characters are what the document says: shown as written."""
+    assert clean("ＡＢＣ，２０２１年（一）") == "ＡＢＣ，２０２１年（一）"
+    assert clean("2019年，县委统战部（摘要）") == "2019年，县委统战部（摘要）"
+    assert clean("海峽兩岸暨港澳青年文化交流活動") == "海峽兩岸暨港澳青年文化交流活動"
+
+
+def test_entities_and_odd_spaces_from_web_pages_are_decoded():
+    assert clean("各位代表：&nbsp;&nbsp;现在，我代表&ldquo;县人民政府&rdquo;") == "各位代表：  现在，我代表“县人民政府”"
+    assert clean("A&B 公司 &foo 不是实体") == "A&B 公司 &foo 不是实体"
+    assert clean("x&#0;y") == "x&#0;y"
+
+
+def test_noise_lines_are_recognised_in_either_width():
+    assert clean("阅读：175　评论：0\n正文。") == "正文。"
+    assert clean("１／８\n正文。") == "正文。"
 
 
 def test_literal_backslash_breaks_become_line_breaks():

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from kb.analysis import normalize
+import unicodedata
+
+from kb.analysis import fold_width, normalize
 
 from kb.meta.dates import document_year, filename_date
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
@@ -30,22 +32,24 @@ ALIASES = {
 
 def extract(text: str, title_hint: str | None = None, path: str | None = None) -> tuple[dict, str]:
     """Metadata found in clean text (and the file name); returns ``(metadata, text)``: a glued
-    title gets a line of its own."""
-    title, text = extract_title(text, title_hint)
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    title gets a line of its own. The title keeps the document's own characters; the rules read
+    the text with full-width punctuation folded (``fold_width``: same offsets)."""
+    title, text = _title_as_written(text, title_hint)
+    lines = [unicodedata.normalize("NFKC", line).strip() for line in text.split("\n") if line.strip()]
+    shown_title, title = title, unicodedata.normalize("NFKC", title)
     title_index = next((i for i, line in enumerate(lines[:25]) if title and title.startswith(line[:12])), None)
     head = lines[: (title_index or 0) + 4] if title_index is not None else lines[:4]
     signature = lines[-6:]
-    year, date = document_year(text, title)
+    year, date = document_year("\n".join(lines), title)
     named = filename_date(PurePath(path).stem) if path else None
     if named and not (title and year and str(year) in title):
         year, date = named.year, named  # a version date in the file name beats dates in the text
-    norm_title = normalize(title, nfkc=False)
-    issuers = issuers_of(norm_title, [normalize(x, nfkc=False) for x in lines[:40] + lines[-8:]], title_index)
+    norm_title = normalize(title)
+    issuers = issuers_of(norm_title, [normalize(x) for x in lines[:40] + lines[-8:]], title_index)
     places = find_places(title, text, head + signature, national=is_national(norm_title, issuers))
-    doctype = doctype_of(norm_title, normalize("\n".join(lines[:12]), nfkc=False))
+    doctype = doctype_of(norm_title, normalize("\n".join(lines[:12])))
     meta = {
-        "title": title,
+        "title": shown_title,
         "year": year,
         "date": date.iso() if date else None,
         "counties": places.counties,
@@ -56,9 +60,23 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         # facet values in simplified characters, whatever the document's script
         "doctype": [doctype] if doctype else [],
         "issuer": issuers,
-        "docno": docno_of([normalize(x, nfkc=False) for x in lines[:10]]),
+        "docno": docno_of([normalize(x) for x in lines[:10]]),
     }
     return meta, text
+
+
+def _title_as_written(text: str, hint: str | None) -> tuple[str, str]:
+    """``extract_title`` on the width-folded text, mapped back to the characters as written."""
+    folded = fold_width(text)
+    title, changed = extract_title(folded, fold_width(hint) if hint else hint)
+    if changed != folded:  # a line break put after a glued title: put it in the original too
+        at = next((i for i, (a, b) in enumerate(zip(folded, changed)) if a != b), len(folded))
+        if changed[:at] + changed[at + 1:] == folded:
+            text, folded = text[:at] + changed[at] + text[at:], changed
+    if hint and title == fold_width(hint).strip():
+        return hint.strip(), text
+    at = folded.find(title) if title else -1
+    return (text[at:at + len(title)] if at >= 0 else title), text
 
 
 def normalize_given(fields: dict, origin: str) -> dict:

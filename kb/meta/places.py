@@ -169,11 +169,11 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None, nati
     gaz = Gazetteer.load()
     settings = rules().get("weights", {})
     cut = analysis.cut
-    norm_title = analysis.normalize(title or "", nfkc=False)
+    norm_title = analysis.normalize(title or "")
     mentions = _mentions(cut(norm_title), "title", gaz)
     for line in head_lines or []:
-        mentions += _mentions(cut(analysis.normalize(line, nfkc=False)), "head", gaz)
-    mentions += _mentions(cut(analysis.normalize(text, nfkc=False)), "body", gaz)
+        mentions += _mentions(cut(analysis.normalize(line)), "head", gaz)
+    mentions += _mentions(cut(analysis.normalize(text)), "body", gaz)
     if not mentions:
         return PlaceResult([], [], [])
 

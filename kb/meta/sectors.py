@@ -62,10 +62,10 @@ def scores(title: str, text: str, tax: Taxonomy | None = None) -> dict[str, floa
         return {}
     title_weight = tax.settings.get("title_weight", 3.0)
     in_body: dict[int, tuple[list, int]] = {}
-    for _, targets in tax.automaton.iter(analysis.normalize(text, nfkc=False)):
+    for _, targets in tax.automaton.iter(analysis.normalize(text)):
         entry = in_body.get(id(targets))
         in_body[id(targets)] = (targets, (entry[1] if entry else 0) + 1)
-    in_title = {id(t): t for _, t in tax.automaton.iter(analysis.normalize(title or "", nfkc=False))} if title else {}
+    in_title = {id(t): t for _, t in tax.automaton.iter(analysis.normalize(title or ""))} if title else {}
     total: dict[str, float] = defaultdict(float)
     for key in set(in_body) | set(in_title):
         targets = in_body[key][0] if key in in_body else in_title[key]
@@ -86,7 +86,7 @@ def classify(title: str, text: str, tax: Taxonomy | None = None, doctype: str | 
         return []
     settings = tax.settings
     best = max(found.values())
-    norm = analysis.normalize(f"{title}\n{text}", nfkc=False)
+    norm = analysis.normalize(f"{title}\n{text}")
     summary = doctype in settings.get("summary_doctypes", [])
     named = {s for s, phrases in tax.naming.items() if summary and any(p in norm for p in phrases)}
 

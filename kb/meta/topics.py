@@ -83,12 +83,12 @@ def _stop() -> frozenset[str]:
 def topics_of(title: str, text: str, count: int = MAX_TOPICS) -> list[str]:
     """The document's key terms, most telling first."""
     stop = _stop()
-    words = analysis.words(analysis.normalize(text, nfkc=False))  # the same words the index gets
+    words = analysis.words(analysis.normalize(text))  # the same words the index gets
     counts = Counter(words)  # counting first (C speed), then judging each distinct word once
     tf = {w: n for w, n in counts.items() if len(w) >= 2 and w.isalpha() and w not in stop and _HAS_CJK.search(w)}
     if not tf:
         return []
-    title_words = set(analysis.words(analysis.normalize(title or "", nfkc=False)))
+    title_words = set(analysis.words(analysis.normalize(title or "")))
     min_tf = 2 if len(words) > 300 else 1
     candidates = {w: n for w, n in tf.items() if n >= min_tf or w in title_words}
     # the IDF lookup only for the words that can make the list: the most frequent ones
