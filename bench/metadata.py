@@ -1,6 +1,6 @@
 """Metadata accuracy on real documents nobody here wrote.
 
-    python -m bench.metadata [--laws] [--labels] [--json OUT]
+    python -m bench.metadata [--laws] [--labels] [--work-reports] [--json OUT]
 
 * ``--laws``: all of ../shared/corpus/laws against its manifest: our first county (for county-level
   places) or first city vs ``place``; our year vs ``year``.
@@ -8,13 +8,20 @@
   documents, before looking at our output): per field precision, recall and F1 (list fields, micro
   averaged), accuracy of the first value, and accuracy of single values.
 
-Both by default. Figures are printed, never asserted.
+* ``--work-reports``: the 66 government work reports of ../shared/corpus/work-reports (河北省, 保定市,
+  高阳县; scraped pages, body only) against their manifest: year, title (a fair match, see
+  ``title_matches``) and the region at its own level (county, city or province). Where the
+  manifest names something the file does not hold (bench/labels/work-reports-audit.jsonl, written
+  by reading the files), both figures are printed: against the manifest as it is, and audited.
+
+All three by default. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +30,8 @@ from pathlib import Path
 from bench.corpora import ROOT, SHARED
 
 LABELS = ROOT / "bench" / "labels" / "metadata.jsonl"
+WORK_REPORTS = SHARED / "corpus" / "work-reports"
+WORK_REPORTS_AUDIT = ROOT / "bench" / "labels" / "work-reports-audit.jsonl"
 LIST_FIELDS = ("counties", "cities", "provinces", "sectors", "doctype", "issuer")
 SCALAR_FIELDS = ("year", "date", "docno", "title")
 
@@ -99,6 +108,122 @@ def laws_report(jobs: int) -> dict:
     }
 
 
+# --- government work reports ----------------------------------------------------------------------
+#
+# Title match. The manifest's title is the one the site gave the page; the document's own title
+# can be shorter (政府工作报告 + its meeting line), longer (…全文（郭建英）) or arranged otherwise
+# (2020年保定市政府工作报告 vs 保定市政府工作报告——2020年…会议上). Two titles match when
+#   (a) they are equal once spaces, punctuation and dashes are removed (NFKC, simplified), or
+#   (b) both name the same place, the same year and the same 文种, each read from the title
+#       itself: the place is the most specific gazetteer place it names; the year is a year it
+#       writes, or, for a title that names its numbered meeting (第十三届…第三次会议, 十六届人大七次会议)
+#       but no year, that side's year (the manifest's year, our extracted year); the 文种 is the
+#       longest doctypes.txt word that ends the title or one of its dash-separated parts, after
+#       edition notes (全文, （摘要）, （节选）, （摘登）) are dropped.
+# A bare 政府工作报告 names no place or year and so matches only a bare 政府工作报告.
+
+_EDITION = re.compile(r"(?:[(（【\[][^()（）【】\[\]]{0,12}[)）】\]]|全文|摘要|节选|摘登)+$")
+_MEETING = re.compile(r"届.{0,16}?次会议|届人大.{1,3}次会议")
+
+
+def _title_norm(title: str) -> str:
+    from kb.analysis import normalize
+
+    return "".join(ch for ch in normalize(title or "") if ch.isalnum())
+
+
+def _title_key(title: str, side_year: int | None) -> tuple | None:
+    """(place, year, 文种) a title names, or None when it does not name all three."""
+    from kb.analysis import normalize
+    from kb.meta.dates import years_in
+    from kb.meta.places import find_places
+    from kb.meta.title import doctype_words
+
+    norm = unicodedata.normalize("NFKC", normalize(title or "")).strip()
+    if not norm:
+        return None
+    found = find_places(norm, norm)
+    place = (found.counties or found.cities or found.provinces or [None])[0]
+    years = set(years_in(norm))
+    if not years and side_year and _MEETING.search(norm):
+        years = {side_year}
+    kind = None
+    for part in re.split(r"[—―-]+", norm):
+        part = _EDITION.sub("", part.strip())
+        for word, _ in doctype_words():  # longest first
+            if part.endswith(word) and (kind is None or len(word) > len(kind)):
+                kind = word
+                break
+    if not (place and years and kind):
+        return None
+    return place, frozenset(years), kind
+
+
+def title_matches(ours: str | None, want: str | None, our_year: int | None, want_year: int | None) -> bool:
+    if not ours or not want:
+        return False
+    if _title_norm(ours) == _title_norm(want):
+        return True
+    a, b = _title_key(ours, our_year), _title_key(want, want_year)
+    return a is not None and b is not None and a[0] == b[0] and a[2] == b[2] and bool(a[1] & b[1])
+
+
+def _region_matches(region: str, ours: dict) -> bool:
+    """The manifest's region is our first place at its level (高阳县 a county, 保定市 a city, 河北省 a province)."""
+    from kb.meta.places import Gazetteer
+
+    levels = {p.level for p in Gazetteer.load().full.get(region, [])}
+    field = "counties" if "county" in levels else "cities" if "city" in levels else "provinces"
+    return (ours.get(field) or [None])[0] == region
+
+
+def work_reports_report(jobs: int) -> dict:
+    manifest_path = WORK_REPORTS / "manifest.jsonl"
+    if not manifest_path.exists():
+        return {"skipped": f"{manifest_path} not present"}
+    rows = [json.loads(line) for line in manifest_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    audit = {}
+    if WORK_REPORTS_AUDIT.exists():
+        for line in WORK_REPORTS_AUDIT.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                audit[entry["path"]] = entry
+    found = extract_all([str(WORK_REPORTS / "docs" / r["path"]) for r in rows], jobs)
+    counts = {k: [0, 0] for k in ("year", "year_audited", "title", "title_audited", "region")}
+    documents = []
+    for row, ours in zip(rows, found):
+        fixed = audit.get(row["path"], {})
+        year = fixed.get("year", row.get("year")) if "year" in fixed else row.get("year")
+        title = fixed["title"] if "title" in fixed else row.get("title")
+        got_title, got_year = ours.get("title"), ours.get("year")
+        result = {
+            "year": got_year == row.get("year"),
+            "year_audited": got_year == year,  # a year that cannot be told must not be guessed
+            "title": title_matches(got_title, row.get("title"), got_year, row.get("year")),
+            "title_audited": title_matches(got_title, title, got_year, year) if title else None,
+            "region": _region_matches(row["region"], ours),
+        }
+        for key, ok in result.items():
+            if ok is None:
+                continue
+            counts[key][0] += bool(ok)
+            counts[key][1] += 1
+        documents.append({
+            "path": row["path"], "ok": result,
+            "want": {"year": row.get("year"), "title": row.get("title"), "region": row["region"],
+                     **({"audited": fixed} if fixed else {})},
+            "got": {"year": got_year, "title": got_title, "title_source": ours.get("title_source"),
+                    "provenance": ours.get("provenance"), "counties": ours.get("counties"),
+                    "cities": ours.get("cities"), "provinces": ours.get("provinces")},
+        })
+    return {
+        "documents": len(rows),
+        "audited": len(audit),
+        "accuracy": {k: {"match": ok, "of": n, "accuracy": round(ok / max(1, n), 4)} for k, (ok, n) in counts.items()},
+        "per_document": documents,
+    }
+
+
 # --- the hand-labelled set --------------------------------------------------------------------------
 
 
@@ -169,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--laws", action="store_true")
     parser.add_argument("--labels", action="store_true")
+    parser.add_argument("--work-reports", action="store_true", dest="work_reports")
+    parser.add_argument("--misses", action="store_true", help="with --work-reports: list every miss")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", metavar="OUT", help="also write the full report (with misses) here")
     args = parser.parse_args(argv)
-    both = not (args.laws or args.labels)
+    both = not (args.laws or args.labels or args.work_reports)
     result = {}
     if args.laws or both:
         result["laws"] = laws_report(args.jobs)
@@ -199,6 +326,26 @@ def main(argv: list[str] | None = None) -> int:
             for field in SCALAR_FIELDS:
                 m = labels["fields"][field]
                 print(f"  {field:10} accuracy {m['accuracy']:.3f} ({m['correct']})")
+    if args.work_reports or both:
+        result["work_reports"] = reports = work_reports_report(args.jobs)
+        if "skipped" in reports:
+            print(f"work reports: skipped ({reports['skipped']})")
+        else:
+            acc = reports["accuracy"]
+            print(f"work reports ({reports['documents']} documents; {reports['audited']} audited rows):")
+            for key, label in (("year", "year  vs manifest"), ("year_audited", "year  audited"),
+                               ("title", "title vs manifest"), ("title_audited", "title audited"),
+                               ("region", "county/city/province")):
+                m = acc[key]
+                print(f"  {label:22} {m['match']}/{m['of']} = {m['accuracy']:.1%}")
+            if args.misses:
+                for doc in reports["per_document"]:
+                    bad = [k for k, ok in doc["ok"].items() if ok is False]
+                    if bad:
+                        got = doc["got"]
+                        print(f"  MISS {doc['path']} {','.join(bad)}: year {got['year']} title {got['title']!r}"
+                              f" ({got['title_source']}) place {(got['counties'] or got['cities'] or got['provinces'] or [None])[0]}"
+                              f" | want {doc['want']['year']} {doc['want']['title']!r}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
