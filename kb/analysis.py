@@ -172,7 +172,7 @@ def stop_words() -> frozenset[str]:
 def user_words() -> list[str]:
     """Words jieba must keep whole: the user dictionary plus every place name we know."""
     words = [line.split()[0] for line in read_word_list(DATA_DIR / "userdict.txt")]
-    from kb.meta.places import place_names  # late: places data is optional for analysis
+    from kb.gazetteer import place_names
 
     words.extend(place_names())
     return words

@@ -88,12 +88,8 @@ def kb_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", help="search documents")
     s.add_argument("query", nargs="?", default="", help='words (AND), OR, -word, "phrase", title:word')
     s.add_argument("--index", metavar="DIR")
-    s.add_argument("--year", type=_year, action="append", default=[])
-    s.add_argument("--years", metavar="A-B", help="year range, e.g. 2018-2021")
-    s.add_argument("--county", action="append", default=[])
-    s.add_argument("--sector", action="append", default=[])
-    for name in ("city", "province", "doctype", "issuer", "topic"):
-        s.add_argument(f"--{name}", action="append", default=[])
+    s.add_argument("--years", metavar="A-B", help="year range, e.g. 2018-2021 (2018-, -2021)")
+    add_facet_flags(s)
     s.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
     s.add_argument("--limit", type=int, default=10)
     s.add_argument("--page", type=int, default=1)
@@ -117,6 +113,22 @@ def kb_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_facet_flags(parser: argparse.ArgumentParser) -> None:
+    """One repeatable ``--NAME VALUE`` filter flag per facet (kb.facets)."""
+    from kb.facets import FACETS
+
+    for name, facet in FACETS.items():
+        parser.add_argument(f"--{name}", action="append", default=[], metavar="N" if facet.numeric else "VALUE",
+                            type=int if facet.numeric else str,
+                            help=f"only documents with this {facet.label} ({facet.description}); repeat for any of several")
+
+
+def facet_filters(args: argparse.Namespace) -> dict[str, list]:
+    from kb.facets import FACETS
+
+    return {name: getattr(args, name) for name in FACETS if getattr(args, name)}
+
+
 def _open(index: str | None):
     from kb.search import KnowledgeBase
     from kb import index as kbindex
@@ -133,7 +145,7 @@ def _print_results(results, as_json: bool):
         return
     print(f"{results.total} documents ({results.took_ms:.0f} ms), page {results.page}/{results.pages}")
     for n, hit in enumerate(results.hits, (results.page - 1) * results.page_size + 1):
-        facts = " · ".join(x for x in [str(hit.year or ""), "、".join(hit.counties), "、".join(hit.sectors)] if x)
+        facts = " · ".join(x for x in [str(hit.year or ""), "、".join(hit.facets["county"]), "、".join(hit.facets["sector"])] if x)
         print(f"\n{n}. {hit.title}  [{hit.id}]" + (f"  ({facts})" if facts else ""))
         print(f"   {hit.path}")
         print("   " + _terminal_snippet(hit.snippet))
@@ -155,9 +167,7 @@ def kb_main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "search":
             kb = _open(args.index)
-            filters = {"year": args.year, "county": args.county, "sector": args.sector, "city": args.city,
-                       "province": args.province, "doctype": args.doctype, "issuer": args.issuer,
-                       "topic": args.topic}
+            filters = facet_filters(args)
             results = kb.search(args.query, filters=filters, years=args.years, sort=args.sort,
                                 page=args.page, page_size=args.limit, like=args.like)
             _print_results(results, args.json)

@@ -1,16 +1,7 @@
-"""The Whoosh index: schema, opening/creating, a writer that waits for the lock, pre-analysed fields.
+"""The index folder: opening or creating the Whoosh index, a writer that waits for the lock,
+stable document ids, and the store of original files beside the index.
 
-Fields, by job:
-
-* ``body``/``title``: jieba words with word positions, scored with BM25F (ranking);
-* ``grams``/``title_grams``: character bigrams with unit positions (exact substring recall;
-  the positions live in the segment's term arrays, ``CountsHere``);
-  ``title_grams`` also holds single characters, ``chars`` does so for the body (one-character
-  queries);
-* facet fields (``year``, ``counties``, ``sectors``, ...): one term per value, stored;
-* ``text``: the cleaned text, stored, shown and used for snippets;
-* bookkeeping: ``id`` (stable per source path), ``path``, ``sha`` (of the original bytes: the key
-  of the originals store and of de-duplication).
+What a document's fields are is ``kb.schema``; how segments are written, ``kb.whoosh_adapter``.
 """
 
 from __future__ import annotations
@@ -21,167 +12,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from array import array
+from whoosh import index
 
-from whoosh import fields, formats, index
-from whoosh.system import _INT_SIZE, pack_uint
-
-from kb import analysis
 from kb.config import LOCK_TIMEOUT_SECONDS
 from kb.errors import IndexLocked
-from kb.writer import FastWriter
+from kb.facets import ListField
+from kb.schema import AnalyzedText, ArrayPositions, CountsHere, GramText, PositionalText, build_schema
+from kb.whoosh_adapter import FastWriter
+
+# An index pickles its schema's classes by module and name: indexes made before kb.schema and
+# kb.facets existed name these here, so they stay importable from this module.
+PICKLED_NAMES = (AnalyzedText, ArrayPositions, CountsHere, GramText, PositionalText, ListField)
 
 INDEX_NAME = "kb"
-SCHEMA_VERSION = 1
-
-# Facet name (as the API and the CLI say it) -> index field. Multi-valued fields are lists.
-FACETS: dict[str, str] = {
-    "year": "year",
-    "county": "counties",
-    "sector": "sectors",
-    "city": "cities",
-    "province": "provinces",
-    "doctype": "doctype",
-    "issuer": "issuer",
-    "topic": "topics",
-}
-LIST_FIELDS = ("counties", "sectors", "cities", "provinces", "doctype", "issuer", "topics")
-TITLE_BOOST = 2.5
-
-
-class Preanalyzed:
-    """Postings computed ahead of time (in a worker process): ``(term, freq, weight, value)``."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[tuple[bytes, int, float, bytes]]):
-        self.items = items
-
-    def __getstate__(self):
-        return self.items
-
-    def __setstate__(self, items):
-        self.items = items
-
-
-class AnalyzedText(fields.TEXT):
-    """A TEXT field that also takes ``Preanalyzed`` postings, skipping per-token objects."""
-
-    def index(self, value, **kwargs):
-        if isinstance(value, Preanalyzed):
-            return iter(value.items)
-        return super().index(value, **kwargs)
-
-
-class ArrayPositions(formats.Positions):
-    """Positions as a packed count and an array of unsigned 32-bit integers (native byte order),
-    encoded and decoded in C: the gram fields hold most of an index's positions, and Whoosh's
-    pickled delta lists cost a Python loop per position both ways."""
-
-    def encode(self, poslist) -> bytes:
-        return pack_uint(len(poslist)) + array("I", poslist).tobytes()
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        values = array("I")
-        values.frombytes(valuestring[_INT_SIZE:])
-        return values.tolist()
-
-    def decode_position_boosts(self, valuestring: bytes):
-        return [(pos, 1) for pos in self.decode_positions(valuestring)]
-
-
-class CountsHere(formats.Frequency):
-    """Whoosh's postings hold each posting's count only; its positions (``ArrayPositions``
-    values) go to the segment's term arrays (``kb.termarrays``), where search reads them as
-    arrays. For the gram fields: they hold most of an index's positions, search reads them
-    only for candidate documents, and unpickling them from Whoosh's blocks was most of a query."""
-
-    positions_in_arrays = True
-
-
-class GramText(AnalyzedText):
-    """A gram field: counts in Whoosh's postings, positions in the term arrays (``CountsHere``)."""
-
-    def __init__(self, analyzer, **kwargs):
-        super().__init__(analyzer=analyzer, phrase=False, **kwargs)
-        self.format = CountsHere(field_boost=1.0)
-
-
-class PositionalText(AnalyzedText):
-    """A positional field whose positions are ``ArrayPositions`` (words and grams alike; Whoosh's
-    own phrase queries work on it through ``decode_positions``)."""
-
-    def __init__(self, analyzer, **kwargs):
-        super().__init__(analyzer=analyzer, phrase=True, **kwargs)
-        self.format = ArrayPositions(field_boost=1.0)
-
-
-class ListField(fields.KEYWORD):
-    """Facet values: a list of strings, each one term, stored as the list."""
-
-    def __init__(self):
-        super().__init__(stored=True, scorable=False, commas=True, lowercase=False)
-
-
-def build_schema() -> fields.Schema:
-    words = analysis.word_analyzer()
-    grams = analysis.gram_analyzer()
-    schema = fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        path=fields.ID(stored=True),
-        sha=fields.ID(stored=True),
-        title=PositionalText(words, stored=True),
-        title_grams=GramText(grams),
-        body=PositionalText(words),
-        grams=GramText(grams),
-        chars=AnalyzedText(analyzer=analysis.char_analyzer(), phrase=False),
-        text=fields.STORED(),
-        year=fields.NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
-        added=fields.NUMERIC(int, bits=64, stored=True, sortable=True, signed=False),  # ingest time, s
-        date=fields.ID(stored=True),
-        docno=fields.ID(stored=True),
-        meta=fields.STORED(),  # everything else: format, encoding, size, user fields, provenance
-    )
-    for name in LIST_FIELDS:
-        schema.add(name, ListField())
-    return schema
-
-
-# --- postings, computed where the text is (a worker process) ------------------------------------
-
-
-def gram_postings(positions: dict[str, list[int]]) -> Preanalyzed:
-    """Postings of a positional field (``ArrayPositions``): term -> positions."""
-    return Preanalyzed([(term.encode("utf-8"), len(p), float(len(p)), pack_uint(len(p)) + array("I", p).tobytes())
-                        for term, p in positions.items()])
-
-
-def frequency_postings(counts: dict[str, int]) -> Preanalyzed:
-    return Preanalyzed([(term.encode("utf-8"), n, float(n), pack_uint(n)) for term, n in counts.items()])
-
-
-def analyzed_fields(title: str, text: str) -> dict[str, Preanalyzed]:
-    """All analysed fields of a document, ready for ``add_document``. ``text`` is clean text."""
-    norm_title = analysis.normalize(title or "")
-    norm_text = analysis.normalize(text)
-    title_grams = analysis.gram_positions(norm_title)
-    for pos_char in _title_chars(norm_title):
-        title_grams.setdefault(pos_char[1], []).append(pos_char[0])
-    for positions in title_grams.values():
-        positions.sort()
-    return {
-        "title": gram_postings(analysis.word_positions(norm_title)),
-        "title_grams": gram_postings(title_grams),
-        "body": gram_postings(analysis.word_positions(norm_text)),
-        "grams": gram_postings(analysis.gram_positions(norm_text)),
-        "chars": frequency_postings(analysis.char_counts(norm_text)),
-    }
-
-
-def _title_chars(norm_title: str):
-    for start, run in analysis.unit_runs(norm_title):
-        for i, ch in enumerate(run):
-            yield start + i, ch
 
 
 # --- opening and writing ------------------------------------------------------------------------

@@ -21,12 +21,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb import clean as cleaning
 from kb import index as kbindex
 from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
-from kb.errors import KBError, ReadError, UnsupportedFormat
-from kb.read import SUPPORTED_SUFFIXES, iter_files, read_bytes, unsupported_reason
+from kb.errors import KBError, UnsupportedFormat
+from kb.pipeline import document_fields, prepare, prepare_or_error
+from kb.read import SUPPORTED_SUFFIXES, iter_files, unsupported_reason
 from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -111,78 +111,6 @@ def load_sidecar(path: Path) -> dict:
     if not isinstance(fields, dict):
         raise ValueError(f"{sidecar}: metadata must be a JSON object")
     return kbmeta.normalize_given(fields, str(sidecar))
-
-
-# --- one document, in a worker ------------------------------------------------------------------
-
-
-def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> dict:
-    """Everything ``add_document`` needs for one file. Pure; runs in worker processes."""
-    path = Path(source)
-    extracted = read_bytes(path, data)
-    text = cleaning.clean(extracted.text)
-    if not any(ch.isalnum() for ch in text):
-        raise ReadError(path, "no text left after cleaning (only noise or symbols)")
-    stored = {
-        "format": extracted.fmt,
-        "encoding": extracted.encoding,
-        "size": stat[0],
-        "mtime": stat[1],
-        "ingested": time.time(),
-        "title_hint": extracted.title,
-        "warnings": extracted.warnings,
-    }
-    return document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored)
-
-
-def document_fields(source: str, sha: str, text: str, given: dict, stored: dict) -> dict:
-    """From clean text on: metadata (user-given wins), analysis, the index's fields.
-
-    Shared by ingest and by ``reextract`` (which starts from the stored text).
-    """
-    found, text = kbmeta.extract(text, stored.get("title_hint"), source)
-    metadata = kbmeta.merge(found, given)
-    title = metadata.get("title") or Path(source).stem
-    fields = {
-        "id": kbindex.doc_id_for(source),
-        "path": source,
-        "sha": sha,
-        "_stored_title": title,
-        "text": text,
-        "meta": {
-            **stored,
-            "given": given,
-            "extracted": {k: v for k, v in found.items() if k != "title"},
-            "extra": {k: v for k, v in metadata.items() if k not in kbmeta.LIST_KEYS + kbmeta.SCALAR_KEYS},
-        },
-    }
-    fields.update(kbindex.analyzed_fields(title, text))
-    for key in kbmeta.LIST_KEYS:
-        fields[key] = list(dict.fromkeys(metadata.get(key) or []))
-    if metadata.get("year"):
-        fields["year"] = int(metadata["year"])
-    fields["added"] = int(stored.get("ingested") or time.time())
-    for key in ("date", "docno"):
-        if metadata.get(key):
-            fields[key] = str(metadata[key])
-    return fields
-
-
-def _prepare_or_error(args):
-    source = args[0]
-    try:
-        return prepare(*args), None
-    except (ReadError, UnsupportedFormat) as exc:
-        return None, exc
-    except Exception as exc:  # a bug or a library failure on one file must not stop the batch
-        return None, ReadError(source, f"{type(exc).__name__}: {exc}")
-
-
-def _warm_worker():
-    from kb import analysis
-
-    analysis.segmenter()
-    analysis.stop_words()
 
 
 # --- the batch ----------------------------------------------------------------------------------
@@ -306,7 +234,7 @@ class Ingest:
         try:
             pending = 0
             for args, existed in work:
-                fields, error = _prepare_or_error(args)
+                fields, error = prepare_or_error(args)
                 bar.update(1)
                 if error is None:
                     self.store.put(fields["sha"], Path(args[0]).suffix, args[1])

@@ -26,7 +26,7 @@ from collections import Counter
 import numpy as np
 
 from kb import analysis
-from kb import index as kbindex
+from kb import scoring
 
 LIKE_TERMS = 100  # at most this many of the passage's words (a paragraph has ~120 distinct ones)
 
@@ -51,7 +51,7 @@ def rank_like(ev, passage: str):
     matched = np.zeros(ev.size, dtype=bool)
     scores = np.zeros(ev.size)
     for _, word in top:  # every chosen word weighs the same: its idf, as BM25 gives it
-        for fieldname, boost in (("body", 1.0), ("title", kbindex.TITLE_BOOST)):
+        for fieldname, boost in scoring.word_fields():
             docs, word_scores = ev.bm25(fieldname, word, boost)
             scores[docs] += word_scores
             matched[docs] = True

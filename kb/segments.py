@@ -23,13 +23,13 @@ _POLL_SECONDS = 1.0
 def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
     from kb import index as kbindex
     from kb.errors import ReadError
-    from kb.ingest import _prepare_or_error, _warm_worker
-    from kb.writer import FastWriter
+    from kb.pipeline import prepare_or_error, warm_worker
+    from kb.whoosh_adapter import FastWriter
 
     # The cyclic garbage collector would walk the growing posting pool again and again (a fifth
     # of the time); what we build is acyclic, so collect by hand after each segment instead.
     gc.disable()
-    _warm_worker()
+    warm_worker()
     ix = kbindex.open_index(Path(index_dir))
     store = kbindex.OriginalsStore.beside(Path(index_dir))
     writer = None
@@ -46,7 +46,7 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
         kind = message[0]
         if kind == "doc":
             _, seq, args = message
-            fields, error = _prepare_or_error(args)
+            fields, error = prepare_or_error(args)
             if error is None:
                 try:
                     if writer is None:
@@ -72,12 +72,10 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
 
 
 def _finalize(writer):
-    """Write the writer's segment files and return the segment (None if it holds no documents)."""
-    if not writer._added:
-        writer.cancel()
-        return None
-    segment = writer._finalize_segment()
-    writer._finish()
+    """The writer's finished segment (None if it holds no documents), memory collected after."""
+    from kb.whoosh_adapter import finalize_segment
+
+    segment = finalize_segment(writer)
     gc.collect()
     return segment
 

@@ -5,7 +5,7 @@ often) unpickles a Python object per posting. Search needs the documents and fre
 term of a query over the whole collection, so the writer also writes them, per segment, as plain
 arrays in one file (``<segment>.kbp``) that search maps into memory and slices with numpy: no
 decoding at all. The character-bigram fields' positions (read to verify an exact string in its
-candidate documents) live only here (``kb.index.CountsHere``); the word fields' stay in Whoosh's
+candidate documents) live only here (``kb.schema.CountsHere``); the word fields' stay in Whoosh's
 blocks. The file is named like the segment's other files, so Whoosh deletes it with the segment;
 a segment without one (written by an older version) is read from its blocks instead.
 
@@ -107,20 +107,13 @@ class TermArrays:
         self._directory: dict[str, tuple] = {}
 
     @classmethod
-    def of(cls, reader) -> "TermArrays | None":
-        """The arrays of a Whoosh segment reader's segment, or None when it has none."""
-        storage = getattr(reader, "_storage", None)
-        folder = getattr(storage, "folder", None)
-        segment = getattr(reader, "_segment", None)
-        if folder is None or segment is None:
-            return None
-        path = Path(folder) / segment.make_filename(EXTENSION)
-        if not path.exists():
-            return None
+    def open(cls, path: Path) -> "TermArrays | None":
+        """The arrays in ``path``, or None when the file is unreadable (what Whoosh's blocks hold
+        is then read from them)."""
         try:
             return cls(path)
         except (OSError, ValueError, KeyError, TypeError, struct.error):
-            return None  # unreadable: what Whoosh's blocks hold is read from them
+            return None
 
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields

@@ -234,19 +234,19 @@ def test_facet_counts_equal_counting_every_hit(samples_index):
     metadata of every matching document, one by one."""
     from collections import Counter
 
-    from kb import index as kbindex
+    from kb.facets import FACETS
 
     for query in ["", "统战", "乡村振兴 OR 民营经济", "工作", "-工作", "title:总结"]:
         facets = samples_index.search(query, page_size=1).facets
-        expected = {name: Counter() for name in kbindex.FACETS}
+        expected = {name: Counter() for name in FACETS}
         for stored in samples_index.documents():
             if stored["id"] not in {h.id for h in samples_index.iter_hits(query)}:
                 continue
             if stored.get("year"):
                 expected["year"][str(stored["year"])] += 1
-            for name, fieldname in kbindex.FACETS.items():
+            for name, facet in FACETS.items():
                 if name != "year":
-                    expected[name].update(stored.get(fieldname) or [])
+                    expected[name].update(stored.get(facet.field) or [])
         assert facets == {name: dict(counts) for name, counts in expected.items()}, query
 
 

@@ -8,7 +8,8 @@ from array import array
 
 import numpy as np
 
-from kb.postings import Postings, segment_postings
+from kb.postings import Postings
+from kb.whoosh_adapter import positions_in_arrays, segment_postings, term_arrays
 from kb.search import KnowledgeBase
 from kb.termarrays import EXTENSION, TermArrays, TermArraysWriter
 from tests.support import ingest_paths
@@ -48,12 +49,13 @@ def test_round_trip(tmp_path):
 def test_arrays_equal_the_blocks_for_every_term(samples_index):
     postings = samples_index.snapshot().postings
     checked = 0
-    for reader, _, _ in postings.segments:
-        arrays = TermArrays.of(reader)
+    for seg in postings.segments:
+        reader = seg.reader
+        arrays = term_arrays(reader)
         assert arrays is not None, "every segment the ingest writes has its arrays"
         for fieldname in ("body", "grams", "chars", "title", "counties", "id"):
             for tbytes in reader.lexicon(fieldname):
-                ids, weights, _ = segment_postings(reader._terms, fieldname, tbytes, False)
+                ids, weights, _ = segment_postings(reader, fieldname, tbytes, False)
                 got_ids, got_tfs = arrays.postings(fieldname, tbytes)
                 assert got_ids.tolist() == ids and got_tfs.tolist() == weights, (fieldname, tbytes)
                 checked += 1
@@ -77,19 +79,20 @@ def test_every_layout_gives_the_same_answers(samples_dir, tmp_path, monkeypatch)
     """Gram positions in the term arrays (now), in Whoosh's blocks beside arrays of documents
     (the first arrays), and in Whoosh's blocks alone (before arrays): the same answers."""
     from kb import index as kbindex
+    from kb import schema
 
     now = _segmented_index(samples_dir, tmp_path / "now")
-    assert any(mask is not None for _, mask in now.snapshot().postings._arrays)  # a deletion is read
+    assert any(seg.deleted_mask is not None for seg in now.snapshot().postings.segments)  # a deletion is read
     expected = _answers(now)
     with monkeypatch.context() as patch:  # an index made when grams kept their positions in Whoosh
-        patch.setattr(kbindex, "GramText", kbindex.PositionalText)
+        patch.setattr(schema, "GramText", schema.PositionalText)
         older = _segmented_index(samples_dir, tmp_path / "older")
-    assert not older.snapshot().postings.positions_elsewhere("grams")
+    assert not positions_in_arrays(older.snapshot().postings.schema, "grams")
     assert _answers(older) == expected
     for path in (tmp_path / "older").glob(f"*{EXTENSION}"):
         path.unlink()
     older.refresh()
-    assert all(a is None for a, _ in older.snapshot().postings._arrays)
+    assert all(seg.arrays is None for seg in older.snapshot().postings.segments)
     assert _answers(older) == expected
     kbindex.writer(kbindex.open_index(tmp_path / "now")).commit(optimize=True)  # merged from the arrays
     now.refresh()
@@ -126,10 +129,11 @@ def test_positions_in_the_arrays_are_the_analysed_ones(samples_index):
     text = snap.searcher.stored_fields(docnum)["text"]
     expected = analysis.gram_positions(analysis.normalize(text))
     checked = 0
-    for reader, offset, _ in snap.postings.segments:
-        if not offset <= docnum < offset + reader.doc_count_all():
+    for seg in snap.postings.segments:
+        offset = seg.offset
+        if not offset <= docnum < offset + seg.doc_count_all:
             continue
-        arrays = TermArrays.of(reader)
+        arrays = seg.arrays
         for gram in list(expected)[:200]:
             ids, tfs, _ = arrays.positions("grams", gram.encode("utf-8"))
             row = int(np.searchsorted(ids, docnum - offset))

@@ -11,8 +11,8 @@ from whoosh import formats
 from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
 from whoosh.filedb.structfile import StructFile
 
-from kb.index import ArrayPositions, build_schema
-from kb.writer import BLOCK, INLINE_MAX, _blocks_entry, _inlined_entry
+from kb.schema import ArrayPositions, build_schema
+from kb.writer import BLOCK, INLINE_MAX, blocks_entry, inlined_entry
 
 
 def _reference(postfile, fmt, ids, weights, values) -> bytes:
@@ -59,8 +59,8 @@ def test_term_bytes_equal_whooshs_own(field, n):
         ours, theirs = StructFile(io.BytesIO()), StructFile(io.BytesIO())
         value_size = fmt.fixed_value_size()
         if n <= INLINE_MAX:
-            entry = _inlined_entry(ids, weights, values if value_size != 0 else ())
+            entry = inlined_entry(ids, weights, values if value_size != 0 else ())
         else:
-            entry = _blocks_entry(ours, ids, weights, values, value_size)
+            entry = blocks_entry(ours, ids, weights, values, value_size)
         assert entry == _reference(theirs, fmt, ids, weights, values)
         assert ours.file.getvalue() == theirs.file.getvalue()

@@ -17,7 +17,7 @@ from kb.search import KnowledgeBase
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the site. Settings come from the environment (see web/settings.py), then ``config``."""
-    from web import api, pages, security, settings
+    from web import api, errors, pages, security, settings
 
     app = Flask(__name__)
     app.config.update(settings.from_environment())
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_INDEX"] or index_dir()))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    errors.register(app)
     security.init_app(app)
     pages.register_filters(app)
     return app

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
-from kb.index import FACETS
-from kb.search import SORTS
+from kb.facets import FACETS, public_fields
 from web import params as webparams
 from web import security, uploads
-from web.pages import _document_or_404, has_index, kb
+from web.helpers import DOC_ID, document_or_404, has_index, kb
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-PUBLIC_DOC_FIELDS = ("id", "path", "title", "year", "date", "docno", "counties", "cities", "provinces", "sectors",
-                     "topics", "doctype", "issuer", "added", "text")
+DOCUMENT_FIELDS = ("id", "path", "title", "date", "docno", "added", "text")  # besides every facet
 
 
 @bp.get("/search")
@@ -39,8 +37,9 @@ def facets():
 
 @bp.get("/doc/<doc_id>")
 def document(doc_id: str):
-    stored = _document_or_404(doc_id)
-    data = {k: stored.get(k) for k in PUBLIC_DOC_FIELDS}
+    stored = document_or_404(doc_id)
+    data = {k: stored.get(k) for k in DOCUMENT_FIELDS}
+    data.update(public_fields(stored))
     info = stored.get("meta") or {}
     data.update({"format": info.get("format"), "encoding": info.get("encoding"), "size": info.get("size"),
                  "original_url": url_for("pages.original", doc_id=doc_id, _external=True),
@@ -60,27 +59,11 @@ def openapi():
     return jsonify(openapi_document())
 
 
-def _filter_parameters() -> list[dict]:
-    out = [
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 20000},
-         "description": 'Query: words (AND), OR, -word, "phrase", title:word; with mode=like, a passage.'},
-        {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["words", "like"]}},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
-        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-        {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9999}},
-        {"name": "to", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9999}},
-    ]
-    for name in FACETS:
-        schema = {"type": "array", "items": {"type": "integer" if name == "year" else "string"}}
-        out.append({"name": name, "in": "query", "schema": schema, "style": "form", "explode": True,
-                    "description": f"filter by {name} (repeat for OR)"})
-    return out
-
-
 def openapi_document() -> dict:
-    hit = {"type": "object", "properties": {k: {} for k in ("id", "path", "title", "year", "counties", "sectors",
-                                                            "score", "snippet", "url")}}
+    hit = {"type": "object", "properties": {
+        **{k: {"type": "string"} for k in ("id", "path", "title", "snippet", "url")}, "score": {"type": "number"},
+        **{f.field: ({"type": "array", "items": f.value_schema()} if f.multi else f.value_schema())
+           for f in FACETS.values()}}}
     error = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
     json_error = {"description": "bad parameters", "content": {"application/json": {"schema": error}}}
     return {
@@ -90,19 +73,19 @@ def openapi_document() -> dict:
         "paths": {
             "/api/search": {"get": {
                 "summary": "Search documents (facets and highlighted snippets included)",
-                "parameters": _filter_parameters(),
+                "parameters": webparams.openapi_parameters(),
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"query": {"type": "string"}, "total": {"type": "integer"},
                                                      "hits": {"type": "array", "items": hit},
                                                      "facets": {"type": "object"}}}}}},
                               "400": json_error}}},
-            "/api/facets": {"get": {"summary": "Facet counts for a query and filters", "parameters": _filter_parameters(),
+            "/api/facets": {"get": {"summary": "Facet counts for a query and filters", "parameters": webparams.openapi_parameters(),
                                     "responses": {"200": {"description": "facets", "content": {"application/json": {
                                         "schema": {"type": "object"}}}}, "400": json_error}}},
             "/api/doc/{doc_id}": {"get": {
                 "summary": "One document: metadata and clean text",
                 "parameters": [{"name": "doc_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
+                                "schema": {"type": "string", "pattern": DOC_ID.pattern}}],
                 "responses": {"200": {"description": "document", "content": {"application/json": {"schema": {"type": "object"}}}},
                               "404": {"description": "no such document", "content": {"application/json": {"schema": error}}}}}},
             "/api/documents": {"post": {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,25 +12,17 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    url_for)
 from markupsafe import Markup
 
-from kb.errors import QueryError
+from kb import facets as kbfacets
+from kb.facets import FACETS
 from web import params as webparams
 from web import security, timeline, uploads
+from web.helpers import document_or_404, has_index, kb
 
 bp = Blueprint("pages", __name__)
-DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 FEED_ENTRIES = 30
-CSV_COLUMNS = ("id", "title", "year", "date", "doctype", "issuer", "docno", "provinces", "cities", "counties",
-               "sectors", "topics", "path", "url")
-
-
-def kb():
-    return current_app.extensions["kb"]
-
-
-def has_index() -> bool:
-    from kb import index as kbindex
-
-    return kbindex.exists(kb().index_dir)
+# CSV: the document, every facet (kb.facets), its date and number, where it is
+def csv_columns() -> tuple[str, ...]:
+    return ("id", "title", *kbfacets.fields(), "date", "docno", "path", "url")
 
 
 def register_filters(app) -> None:
@@ -46,30 +37,7 @@ def register_filters(app) -> None:
         """Snippets are built from escaped text by kb.highlight; only <mark> tags are ours."""
         return Markup(snippet_html)
 
-    app.jinja_env.globals.update(FACET_LABELS=webparams.FACET_LABELS, SORT_LABELS=webparams.SORT_LABELS)
-
-
-@bp.app_errorhandler(400)
-@bp.app_errorhandler(403)
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-@bp.app_errorhandler(413)
-@bp.app_errorhandler(500)
-def error_page(error):
-    code = getattr(error, "code", 500) or 500
-    message = getattr(error, "description", "") if code != 500 else "服务器出了点问题，请稍后再试。"
-    if code == 413:
-        message = "上传的文件太大。(upload too large)"
-    if request.path.startswith("/api/"):
-        return {"error": message, "status": code}, code
-    return render_template("error.html", code=code, message=message), code
-
-
-@bp.app_errorhandler(QueryError)
-def query_error(error):
-    if request.path.startswith("/api/"):
-        return {"error": str(error), "status": 400}, 400
-    return render_template("error.html", code=400, message=str(error)), 400
+    app.jinja_env.globals.update(FACETS=FACETS, SORT_LABELS=webparams.SORT_LABELS)
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -104,7 +72,7 @@ def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
         shown_names = {v for v, _ in shown}
         shown += [(v, counts.get(v, 0)) for v in selected if v not in shown_names]  # selected always visible
         views.append({
-            "name": name, "label": webparams.FACET_LABELS.get(name, name),
+            "name": name, "label": kbfacets.label(name),
             "values": [{"value": v, "count": n, "selected": v in selected, "url": params.toggle(name, v)}
                        for v, n in shown],
             "more_url": params.url(more=name) if len(values) > limit else None,
@@ -113,7 +81,7 @@ def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
 
 
 def _chips(params: webparams.SearchParams) -> list[dict]:
-    chips = [{"label": f"{webparams.FACET_LABELS.get(name, name)}: {value}", "url": params.toggle(name, value)}
+    chips = [{"label": f"{kbfacets.label(name)}: {value}", "url": params.toggle(name, value)}
              for name, values in params.filters.items() for value in values]
     if params.year_from is not None or params.year_to is not None:
         label = f"年份: {params.year_from or '…'}–{params.year_to or '…'}"
@@ -124,18 +92,9 @@ def _chips(params: webparams.SearchParams) -> list[dict]:
 # --- documents ------------------------------------------------------------------------------------
 
 
-def _document_or_404(doc_id: str) -> dict:
-    if not DOC_ID.match(doc_id) or not has_index():
-        abort(404, description="没有这篇文档。(no such document)")
-    stored = kb().document(doc_id)
-    if stored is None:
-        abort(404, description="没有这篇文档。(no such document)")
-    return stored
-
-
 @bp.get("/doc/<doc_id>")
 def document_page(doc_id: str):
-    stored = _document_or_404(doc_id)
+    stored = document_or_404(doc_id)
     query = request.args.get("q", "")[:500]
     text_html, matches = kb().highlighted_text(doc_id, query)
     similar = kb().similar(doc_id, limit=6)
@@ -145,7 +104,7 @@ def document_page(doc_id: str):
 
 @bp.get("/doc/<doc_id>/original")
 def original(doc_id: str):
-    stored = _document_or_404(doc_id)
+    stored = document_or_404(doc_id)
     path = kb().original(doc_id)
     if path is None:
         abort(404, description="原始文件不在库中。(original not stored)")
@@ -169,12 +128,13 @@ def export_csv():
         yield "\ufeff"  # a BOM, so Excel reads UTF-8
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
+        columns = csv_columns()
+        writer.writerow(columns)
         for hit in hits:
             data = hit.to_dict()
             data["url"] = url_for("pages.document_page", doc_id=hit.id, _external=True)
             writer.writerow(["; ".join(v) if isinstance(v := data.get(c, ""), list) else ("" if v is None else v)
-                             for c in CSV_COLUMNS])
+                             for c in columns])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -189,7 +149,7 @@ def feed():
     params = webparams.parse(request.args)
     params.sort, params.page, params.size = "added", 1, FEED_ENTRIES
     results = kb().search(**params.search_kwargs()) if has_index() else None
-    updated = max((h.fields.get("added") or 0 for h in results.hits), default=0) if results else 0
+    updated = max((h.added or 0 for h in results.hits), default=0) if results else 0
     body = render_template("feed.xml", params=params, results=results,
                            updated=_iso(updated or time.time()), iso=_iso,
                            self_url=request.url, search_url=url_for("pages.search_page", _external=True)

@@ -11,6 +11,8 @@ from pathlib import PurePath
 import unicodedata
 
 from kb.analysis import fold_width, normalize
+from kb import facets as kbfacets
+from kb.facets import by_key
 
 from kb.meta.dates import document_year, filename_date
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
@@ -19,15 +21,14 @@ from kb.meta.sectors import classify
 from kb.meta.title import extract_title
 from kb.meta.topics import topics_of
 
-LIST_KEYS = ("counties", "sectors", "cities", "provinces", "doctype", "issuer", "topics")
-SCALAR_KEYS = ("title", "year", "date", "docno")
-# Singular or alternative spellings users write in manifests and sidecars.
-ALIASES = {
-    "county": "counties", "sector": "sectors", "city": "cities", "province": "provinces",
-    "topic": "topics", "type": "doctype", "issuers": "issuer", "doctypes": "doctype",
-    "document_number": "docno", "发文字号": "docno", "标题": "title", "年份": "year",
-    "县": "counties", "区县": "counties", "领域": "sectors", "行业": "sectors",
-}
+# Document facts that are not facets (facets and their spellings are declared in kb.facets).
+DOCUMENT_KEYS = ("title", "date", "docno")
+DOCUMENT_ALIASES = {"document_number": "docno", "发文字号": "docno", "文号": "docno", "标题": "title", "日期": "date"}
+
+
+def known_keys() -> tuple[str, ...]:
+    """Metadata keys with a meaning of their own (the rest are kept as the user's extra fields)."""
+    return DOCUMENT_KEYS + kbfacets.fields()
 
 
 def extract(text: str, title_hint: str | None = None, path: str | None = None) -> tuple[dict, str]:
@@ -83,23 +84,16 @@ def normalize_given(fields: dict, origin: str) -> dict:
     """User metadata in our field names and types; raises ValueError naming the bad field."""
     out: dict = {}
     for key, value in fields.items():
-        key = ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
+        key = str(key).strip().lower()
         if value is None or value == "" or value == []:
             continue
-        if key == "year":
-            try:
-                year = int(str(value).strip().removesuffix("年"))
-            except ValueError:
-                raise ValueError(f"{origin}: year {value!r} is not a year") from None
-            if not 1000 <= year <= 2999:
-                raise ValueError(f"{origin}: year {value!r} is out of range")
-            out["year"] = year
-        elif key in LIST_KEYS:
-            items = value if isinstance(value, (list, tuple)) else str(value).replace("；", ";").split(";")
-            out[key] = [str(item).strip() for item in items if str(item).strip()]
+        facet = by_key(key)
+        if facet is not None:
+            out[facet.field] = facet.read_given(value, origin)
         elif key in ("path", "file", "filename"):
             continue
         else:
+            key = DOCUMENT_ALIASES.get(key, key)
             out[key] = value if isinstance(value, (str, int, float, bool, list)) else str(value)
     return out
 

@@ -16,113 +16,13 @@ Rules and thresholds are in kb/data/places/rules.toml.
 
 from __future__ import annotations
 
-import csv
-import tomllib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass
 
 from kb import analysis
-from kb.config import DATA_DIR
+from kb.gazetteer import LEVELS, Gazetteer, Place, rules
 
-PLACES_DIR = DATA_DIR / "places"
-LEVELS = ("province", "city", "county")
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    short: str
-    level: str  # province | city | county
-    city: str = ""  # for counties
-    province: str = ""  # for cities and counties
-    unit_words: str = ""  # last characters of its current and former names: 县 区 市 旗 州 盟 省
-    municipality: bool = False  # 北京市, 天津市, 上海市, 重庆市: a province that is also a city
-
-    @property
-    def parents(self) -> tuple[str, ...]:
-        return tuple(p for p in (self.city, self.province) if p and p != self.name)
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    path = PLACES_DIR / name
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-@lru_cache(maxsize=1)
-def rules() -> dict:
-    path = PLACES_DIR / "rules.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-@dataclass
-class Gazetteer:
-    """Every place by its names: full (current and former) and short."""
-
-    full: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
-    short: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
-    common_words: frozenset[str] = frozenset()
-    names: frozenset[str] = frozenset()  # every full, former and short name
-
-    @classmethod
-    @lru_cache(maxsize=1)
-    def load(cls) -> "Gazetteer":
-        gaz = cls()
-        for row in _rows("provinces.tsv"):
-            place = Place(row["name"], row["short_name"], "province", municipality=row.get("kind") == "直辖市")
-            gaz._add(place, row.get("former_names", ""))
-        for row in _rows("cities.tsv"):
-            gaz._add(Place(row["name"], row["short_name"], "city", province=row["province"]), row.get("former_names", ""))
-        for row in _rows("counties.tsv"):
-            place = Place(row["name"], row["short_name"], "county", city=row["city"], province=row["province"])
-            gaz._add(place, row.get("former_names", ""))
-        gaz.common_words = _common_words(set(gaz.short) | set(gaz.full))
-        gaz.names = frozenset(gaz.full) | frozenset(gaz.short)
-        return gaz
-
-    def _add(self, place: Place, former: str):
-        formers = [n.strip() for n in former.split(";") if n.strip()]
-        place = replace(place, unit_words="".join(sorted({n[-1] for n in [place.name, *formers]})))
-        self.full[place.name].append(place)
-        for name in formers:
-            if place not in self.full[name]:
-                self.full[name].append(place)
-        if place.short and place.short != place.name and len(place.short) >= 2:
-            self.short[place.short].append(place)
-
-
-def _common_words(names: set[str]) -> frozenset[str]:
-    """Place names that are also ordinary words: frequent in jieba's dictionary, not tagged as places.
-
-    Plus the words listed in rules.toml; minus the ones it exempts.
-    """
-    settings = rules().get("common_words", {})
-    min_freq = settings.get("min_jieba_frequency", 500)
-    words = set(settings.get("always", []))
-    import jieba
-
-    dictionary = jieba.get_dict_file()
-    with dictionary as f:
-        for line in f:
-            parts = line.decode("utf-8").split()
-            if len(parts) == 3 and parts[0] in names and int(parts[1]) >= min_freq and parts[2] != "ns":
-                words.add(parts[0])
-    return frozenset(words - set(settings.get("never", [])))
-
-
-@lru_cache(maxsize=1)
-def place_names() -> tuple[str, ...]:
-    """Full and former names of every province, city and county (for the segmenter's dictionary)."""
-    names = set()
-    for table in ("provinces.tsv", "cities.tsv", "counties.tsv"):
-        for row in _rows(table):
-            names.add(row["name"])
-            names.update(n.strip() for n in row.get("former_names", "").split(";") if len(n.strip()) >= 2)
-    return tuple(sorted(names))
-
+__all__ = ["Gazetteer", "Place", "find_places", "is_national", "LEVELS"]
 
 # --- finding the places of a document -------------------------------------------------------------
 

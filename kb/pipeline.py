@@ -1,0 +1,90 @@
+"""One document's way from bytes to index fields: read -> clean -> metadata -> analysis.
+
+Pure functions of their inputs, so they run in worker processes (``kb.segments``) or in the
+ingest process alike; ``reextract`` starts from the stored clean text (``document_fields``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from kb import analysis
+from kb import clean as cleaning
+from kb import meta as kbmeta
+from kb.errors import ReadError, UnsupportedFormat
+from kb import facets as kbfacets
+from kb.facets import FACETS
+from kb.index import doc_id_for
+from kb.read import read_bytes
+from kb.schema import analyzed_fields
+
+
+def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> dict:
+    """Everything ``add_document`` needs for one file. Pure; runs in worker processes."""
+    path = Path(source)
+    extracted = read_bytes(path, data)
+    text = cleaning.clean(extracted.text)
+    if not any(ch.isalnum() for ch in text):
+        raise ReadError(path, "no text left after cleaning (only noise or symbols)")
+    stored = {
+        "format": extracted.fmt,
+        "encoding": extracted.encoding,
+        "size": stat[0],
+        "mtime": stat[1],
+        "ingested": time.time(),
+        "title_hint": extracted.title,
+        "warnings": extracted.warnings,
+    }
+    return document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored)
+
+
+def document_fields(source: str, sha: str, text: str, given: dict, stored: dict) -> dict:
+    """From clean text on: metadata (user-given wins), analysis, the index's fields.
+
+    Shared by ingest and by ``reextract`` (which starts from the stored text).
+    """
+    found, text = kbmeta.extract(text, stored.get("title_hint"), source)
+    found.update(kbfacets.extract(found.get("title") or "", text, found))
+    metadata = kbmeta.merge(found, given)
+    title = metadata.get("title") or Path(source).stem
+    fields = {
+        "id": doc_id_for(source),
+        "path": source,
+        "sha": sha,
+        "_stored_title": title,
+        "text": text,
+        "meta": {
+            **stored,
+            "given": given,
+            "extracted": {k: v for k, v in found.items() if k != "title"},
+            "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys()},
+        },
+    }
+    fields.update(analyzed_fields(title, text))
+    for facet in FACETS.values():
+        value = facet.index_value(metadata)
+        if value is not None:
+            fields[facet.field] = value
+    fields["added"] = int(stored.get("ingested") or time.time())
+    for key in ("date", "docno"):
+        if metadata.get(key):
+            fields[key] = str(metadata[key])
+    return fields
+
+
+def prepare_or_error(args):
+    source = args[0]
+    try:
+        return prepare(*args), None
+    except (ReadError, UnsupportedFormat) as exc:
+        return None, exc
+    except Exception as exc:  # a bug or a library failure on one file must not stop the batch
+        return None, ReadError(source, f"{type(exc).__name__}: {exc}")
+
+
+def warm_worker():
+    """Load what every document needs (the segmenter and its dictionary) before the first one."""
+    analysis.segmenter()
+    analysis.stop_words()

@@ -1,0 +1,42 @@
+"""Error responses: an HTML page for people, JSON under /api/; never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kb.errors import QueryError
+
+_SERVER_ERROR = "服务器出了点问题，请稍后再试。"
+
+
+def _respond(code: int, message: str, headers: dict | None = None):
+    if request.path.startswith("/api/"):
+        return {"error": message, "status": code}, code, headers or {}
+    return render_template("error.html", code=code, message=message), code, headers or {}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        message = error.description if code < 500 else _SERVER_ERROR
+        if code == 413 and not getattr(error, "kb_message", None):
+            message = "上传的文件太大。(upload too large)"
+        message = getattr(error, "kb_message", None) or message
+        headers = {}
+        if code == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        retry = getattr(error, "retry_after", None)
+        if retry:
+            headers["Retry-After"] = str(retry)
+        return _respond(code, message, headers)
+
+    @app.errorhandler(QueryError)
+    def query_error(error: QueryError):
+        return _respond(400, str(error))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500, _SERVER_ERROR)
