@@ -1,5 +1,5 @@
 import sys
 
-from kb.cli import kb_main
+from kb.cli import main
 
-sys.exit(kb_main())
+sys.exit(main())

@@ -120,7 +120,8 @@ class Ingest:
     """One ingest run into one index. ``run`` returns a Summary; it never raises for a bad file."""
 
     def __init__(self, index_dir: Path, batch_meta: dict | None = None, manifest: dict | None = None,
-                 jobs: int | None = None, report=None, progress: bool = False, lock_timeout: float | None = None):
+                 jobs: int | None = None, report=None, progress: bool = False, lock_timeout: float | None = None,
+                 tables: bool = False):
         self.index_dir = Path(index_dir)
         self.batch_meta = batch_meta or {}
         self.manifest = manifest or {}
@@ -128,6 +129,7 @@ class Ingest:
         self.report = report or (lambda line: print(line, file=sys.stderr))
         self.progress = progress
         self.lock_timeout = lock_timeout
+        self.tables = tables  # spreadsheets and .csv/.tsv files are documents too
         self.summary = Summary()
         self.store = kbindex.OriginalsStore.beside(self.index_dir)
 

@@ -27,7 +27,7 @@ from kb.evaluate import highlight_terms
 from kb.results import Hit, Results
 from kb.snapshot import Snapshot
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 10_000  # the site and the API allow fewer per page (web.params)
 
 __all__ = ["KnowledgeBase", "Hit", "Results", "SORTS", "MAX_PAGE_SIZE", "MAX_LIKE_CHARS", "QueryError"]
 
@@ -123,18 +123,20 @@ class KnowledgeBase:
                        terms=list(run.strings))
 
     def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
-                  sort: str = "relevance", like: bool = False, batch: int = 200):
-        """Every matching document, in order, without snippets (for exports).
+                  sort: str = "relevance", like: bool = False, batch: int = 200, snippets: bool = False,
+                  start: int = 0, limit: int | None = None):
+        """Every matching document from ``start`` (up to ``limit``), in order (for exports and scripts).
 
         The search runs now (a bad query raises QueryError here, before a caller starts streaming);
         the hits come from the returned iterator."""
         run = self._locked_run(query, filters, years, sort, like, None, None)
-        return self._hits_of(run, batch)
+        stop = len(run) if limit is None else min(len(run), start + limit)
+        return self._hits_of(run, batch, snippets, start, stop)
 
-    def _hits_of(self, run: Run, batch: int):
-        for start in range(0, len(run), batch):
+    def _hits_of(self, run: Run, batch: int, snippets: bool, start: int, stop: int):
+        for first in range(start, stop, batch):
             with self._lock:
-                chunk = [hit(run, i, snippets=False) for i in range(start, min(start + batch, len(run)))]
+                chunk = [hit(run, i, snippets) for i in range(first, min(first + batch, stop))]
             yield from chunk
 
     @_survives_commits
@@ -183,6 +185,18 @@ class KnowledgeBase:
         with self._lock:
             stored = self.snapshot().searcher.document(id=doc_id)
         return dict(stored) if stored else None
+
+    def find(self, id_or_path: str) -> dict | None:
+        """A document by its id or its source path (as given, or resolved), or None."""
+        stored = self.document(id_or_path)
+        if stored is None:
+            with self._lock:
+                searcher = self.snapshot().searcher
+                for path in (id_or_path, str(Path(id_or_path).expanduser().resolve())):
+                    found = searcher.document(path=path)
+                    if found:
+                        return dict(found)
+        return stored
 
     def documents(self):
         """Every stored document's fields except the text, in index order."""

@@ -68,7 +68,7 @@ def test_exit_codes(folder, tmp_path):
     assert run("ingest.py", str(folder), "--index", str(index), "--manifest", str(tmp_path / "none.csv")).returncode == 2
     assert run("ingest.py").returncode == 2
     no_index = run("-m", "kb", "search", "x", "--index", str(tmp_path / "nothing"))
-    assert no_index.returncode == 2 and "run ingest.py first" in no_index.stderr
+    assert no_index.returncode == 2 and "no index in" in no_index.stderr and "kb ingest" in no_index.stderr
     bad_range = run("-m", "kb", "search", "x", "--index", str(index), "--years", "abc")
     assert bad_range.returncode == 2 and "year range" in bad_range.stderr
 

@@ -15,12 +15,13 @@ from kb.config import index_dir
 from kb.search import KnowledgeBase
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the site. Settings come from the environment (see web/settings.py), then ``config``."""
-    from web import api, errors, pages, security, settings
+def create_app(config: dict | None = None, settings_values: dict | None = None) -> Flask:
+    """Build the site. Settings come from ``kb.settings`` (flags > environment > kb.toml >
+    defaults; ``settings_values`` when the caller loaded them), then ``config`` (tests)."""
+    from web import api, errors, logs, pages, security, settings
 
     app = Flask(__name__)
-    app.config.update(settings.from_environment())
+    app.config.update(settings.flask_config(settings_values))
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):  # sessions (CSRF tokens) then last until a restart
         app.config["SECRET_KEY"] = secrets.token_hex(32)
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     security.init_app(app)
+    logs.init_app(app)
     pages.register_filters(app)
     return app
 

@@ -17,12 +17,12 @@ from kb.collector import MAX_LIKE_CHARS, SORTS
 from kb.errors import QueryError
 from kb.facets import FACETS, YEAR
 from kb.query import MAX_QUERY_CHARS
-from kb.search import MAX_PAGE_SIZE
 
 SORT_LABELS = {"relevance": "相关度", "newest": "最新", "oldest": "最早", "added": "最近入库"}
 MODES = ("words", "like")
 MAX_VALUES_PER_FACET = 50
 MAX_FACET_VALUE_CHARS = 200
+MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,24 @@
-"""Site settings from environment variables (configuration is data, not code)."""
+"""The site's Flask settings, from the declared settings (``kb.settings``: flags > environment >
+kb.toml > defaults)."""
 
 from __future__ import annotations
 
-import os
+from kb import settings as kbsettings
 
 
-def _int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def from_environment() -> dict:
-    """KB_INDEX: index folder; KB_ADMIN_TOKEN: enables uploads (none: uploads are off);
-    KB_SECRET_KEY: signs the session cookie (random per start if unset);
-    KB_UPLOAD_MAX_MB / KB_UPLOAD_MAX_FILES: upload limits."""
+def flask_config(values: dict | None = None) -> dict:
+    """Flask config keys from effective settings (``kb.settings.load()`` when not given)."""
+    values = values if values is not None else kbsettings.load()
     config = {
-        "KB_INDEX": os.environ.get("KB_INDEX") or None,
-        "ADMIN_TOKEN": os.environ.get("KB_ADMIN_TOKEN") or None,
-        "UPLOAD_MAX_BYTES": _int("KB_UPLOAD_MAX_MB", 50) * 1024 * 1024,
-        "UPLOAD_MAX_FILES": _int("KB_UPLOAD_MAX_FILES", 20),
+        "KB_SETTINGS": values,
+        "KB_INDEX": values.get("index"),
+        "ADMIN_TOKEN": values.get("admin_token"),
+        "UPLOAD_MAX_BYTES": int(values.get("upload_max_mb") or 50) * 1024 * 1024,
+        "UPLOAD_MAX_FILES": int(values.get("upload_max_files") or 20),
+        "BASE_URL": (values.get("base_url") or "").rstrip("/") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
-    if os.environ.get("KB_SECRET_KEY"):
-        config["SECRET_KEY"] = os.environ["KB_SECRET_KEY"]
+    if values.get("secret_key"):
+        config["SECRET_KEY"] = values["secret_key"]
     return config
