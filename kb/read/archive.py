@@ -7,7 +7,8 @@
 
 Members that are archives themselves are opened in turn, down to MAX_DEPTH levels, and their
 members named "inner.zip!/path" (a caller storing "outer.zip!/" + name gets the full chain).
-Folders, links, and the __MACOSX/ resource forks are skipped silently. Guards, checked on what the
+Folders, the __MACOSX/ resource forks, .DS_Store and Thumbs.db are skipped silently; symbolic links
+are skipped with a problem. Guards, checked on what the
 archive declares before anything is inflated (zipfile and py7zr never inflate past the declared
 size): total uncompressed size (MAX_TOTAL_BYTES), member count (MAX_MEMBERS), size of one member
 (MAX_MEMBER_BYTES, the ingest limit for a file), compression ratio of large members (MAX_RATIO),
@@ -46,7 +47,10 @@ _BATCH_BYTES = 64 * 1024 * 1024  # 7z: members inflated together (solid blocks a
 
 _JUNK_PREFIXES = ("__MACOSX/",)
 _JUNK_NAMES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini"))
-_UNRAR_INSTALL = "apt-get install libarchive-tools (bsdtar), or unar / unrar"
+# rarfile runs the first of these it finds; bsdtar (libarchive 3.6) cannot unpack solid RAR archives.
+_RAR_TOOLS = ("unrar", "unar", "7z", "7zz", "bsdtar")
+_RAR_TOOL = "unar (or unrar)"
+_RAR_INSTALL = "apt-get install unar"
 
 
 def members(path: Path, data: bytes, problems: list[str] | None = None) -> Iterator[tuple[str, bytes]]:
@@ -82,7 +86,7 @@ class _Entry:
 
 
 def _members(path: Path, data: bytes, problems: list[str], budget: _Budget, depth: int):
-    suffix = _archive_kind(path.name, data)
+    suffix = _archive_kind(path.name)
     if suffix == ".zip":
         opened = _Zip(path, data)
     elif suffix == ".7z":
@@ -92,7 +96,7 @@ def _members(path: Path, data: bytes, problems: list[str], budget: _Budget, dept
     else:
         raise UnsupportedFormat(path, f"not an archive we read ({path.suffix or 'no suffix'})")
     entries = opened.entries()
-    files = [entry for entry in entries if entry.kind == "file"]
+    files = [entry for entry in entries if entry.kind != "dir"]
     if len(entries) > MAX_MEMBERS:
         raise ReadError(path, f"suspicious archive: {len(entries)} members, over the limit of {MAX_MEMBERS} (zip bomb?)")
     accepted = []
@@ -102,6 +106,8 @@ def _members(path: Path, data: bytes, problems: list[str], budget: _Budget, dept
             problems.append(f"{entry.name}: unsafe path (absolute, drive letter or '..'); skipped")
         elif name.startswith(_JUNK_PREFIXES) or PurePosixPath(name).name in _JUNK_NAMES:
             continue
+        elif entry.kind == "link":
+            problems.append(f"{name}: a symbolic link, not a file; skipped")
         elif entry.encrypted:
             problems.append(f"{name}: password-protected; skipped")
         elif entry.size > MAX_MEMBER_BYTES:
@@ -115,7 +121,7 @@ def _members(path: Path, data: bytes, problems: list[str], budget: _Budget, dept
             entry.name = name
             accepted.append(entry)
     for entry, content in opened.read(accepted, problems):
-        if _archive_kind(entry.name, content) is None:
+        if _archive_kind(entry.name) is None:
             yield entry.name, content
         elif depth >= MAX_DEPTH:
             problems.append(f"{entry.name}: an archive nested more than {MAX_DEPTH} deep; skipped")
@@ -129,7 +135,7 @@ def _members(path: Path, data: bytes, problems: list[str], budget: _Budget, dept
             problems.extend(f"{entry.name}!/{problem}" for problem in inner)
 
 
-def _archive_kind(name: str, data: bytes) -> str | None:
+def _archive_kind(name: str) -> str | None:
     """.zip/.7z/.rar when the name says so (a .docx is a zip too, but a document)."""
     suffix = PurePosixPath(name).suffix.lower()
     return suffix if suffix in ARCHIVE_SUFFIXES else None
@@ -213,12 +219,24 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return info.filename
     if raw.isascii():
         return info.filename
-    for codec in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+    as_utf8, as_gbk = _decoded(raw, "utf-8"), _decoded(raw, "gb18030")
+    if as_utf8 is not None and (as_gbk is None or not _two_byte_utf8(as_utf8)):
+        return as_utf8
+    return as_gbk if as_gbk is not None else info.filename
+
+
+def _decoded(raw: bytes, codec: str) -> str | None:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _two_byte_utf8(text: str) -> bool:
+    """Short GBK names can be valid UTF-8 too ("通知" is CD A8 D6 AA): they then decode to letters of
+    U+0080-U+07FF (Latin, Greek, Cyrillic, Hebrew...), while Chinese in UTF-8 is three bytes a
+    character. A name that also decodes as GBK is taken as GBK when it has such letters."""
+    return any("\u0080" <= char <= "\u07ff" for char in text)
 
 
 def _unicode_path_extra(extra: bytes) -> str | None:
@@ -294,7 +312,7 @@ class _SevenZip:
 
 
 class _Rar:
-    """RAR: rarfile reads the file list; unpacking needs bsdtar, unar or unrar."""
+    """RAR: rarfile reads the file list; unpacking needs unar or unrar (bsdtar reads non-solid ones)."""
 
     def __init__(self, path: Path, data: bytes):
         try:
@@ -302,19 +320,21 @@ class _Rar:
         except ImportError:
             raise ToolMissing(path, "rarfile", "pip install rarfile", "a .rar archive") from None
         self.path, self.rarfile = path, rarfile
-        if not any(shutil.which(tool) for tool in ("bsdtar", "unar", "unrar", "7z", "7zz")):
-            raise ToolMissing(path, "bsdtar (or unar / unrar)", _UNRAR_INSTALL, "a .rar archive")
+        if not any(shutil.which(tool) for tool in _RAR_TOOLS):
+            raise ToolMissing(path, _RAR_TOOL, _RAR_INSTALL, "a .rar archive")
         try:
             rarfile.tool_setup()
             self.rar = rarfile.RarFile(io.BytesIO(data))
         except rarfile.RarCannotExec:
-            raise ToolMissing(path, "bsdtar (or unar / unrar)", _UNRAR_INSTALL, "a .rar archive") from None
+            raise ToolMissing(path, _RAR_TOOL, _RAR_INSTALL, "a .rar archive") from None
         except rarfile.NeedFirstVolume:
             raise ReadError(path, "a later part of a multi-part .rar: read the first part") from None
         except rarfile.PasswordRequired:
             raise ReadError(path, "password-protected .rar (its file list is encrypted)") from None
         except Exception as exc:
             raise ReadError(path, f"corrupt .rar: {brief(exc)}") from exc
+        if self.rar.needs_password() and not self.rar.infolist():
+            raise ReadError(path, "password-protected .rar (its file list is encrypted)")
 
     def entries(self) -> list[_Entry]:
         entries = []

@@ -186,6 +186,8 @@ class _Decoder:
                 state.dbch_font = argument.decode() if argument else None
             elif name == "pard":
                 state.in_table = False
+            elif name == "plain":  # character properties back to the defaults
+                state.dbch_font = None
             elif name == "intbl":
                 state.in_table = True
             elif state.skip:

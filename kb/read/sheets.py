@@ -93,7 +93,7 @@ def read_xls(path: Path, data: bytes) -> Extracted:
         message = str(exc)
         if "encrypted" in message.lower():
             raise ReadError(path, "password-protected workbook") from exc
-        if "Workbook" in message or "BOF" in message:
+        if "workbook" in message.lower() or "BOF" in message:
             raise ReadError(path, f"not an Excel workbook (an OLE file of another kind?): {message}") from exc
         raise ReadError(path, f"corrupt .xls: {message}") from exc
     except Exception as exc:  # truncated streams raise struct, index or assertion errors

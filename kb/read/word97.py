@@ -48,6 +48,7 @@ _SPRM_TDEF_TABLE, _SPRM_TDEF_TABLE10, _SPRM_CHG_TABS = 0xD608, 0xD606, 0xC615
 _SPRM_HUGE_PAPX = (0x6645, 0x6646)  # the properties are in the Data stream, at this offset
 _OPERAND_SIZE = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}
 
+IN_TABLE, ROW_END = 1, 2  # paragraph flags
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
 _CELL_MARK, _PARAGRAPH_MARK = "\x07", "\r"
 # Characters that end a line inside a paragraph (manual line, page, column and section breaks).
@@ -275,8 +276,6 @@ class _ParagraphProperties:
         self._pieces = pieces
         self._piece_starts = [piece.cp for piece in pieces]
 
-    IN_TABLE, ROW_END = 1, 2
-
     def flags(self, cp: int) -> int:
         """IN_TABLE and ROW_END bits of the paragraph whose mark is at character position `cp`."""
         i = bisect_right(self._piece_starts, cp) - 1
@@ -336,11 +335,11 @@ def _table_flags(grpprl: bytes, extra: bytes = b"") -> int:
             (length,) = struct.unpack_from("<H", extra, at)
             flags |= _table_flags(extra[at + 2 : at + 2 + length])
         elif sprm == _SPRM_IN_TABLE and operand[:1] == b"\x01":
-            flags |= _ParagraphProperties.IN_TABLE
+            flags |= IN_TABLE
         elif sprm == _SPRM_ITAP and len(operand) == 4 and struct.unpack("<i", operand)[0] > 0:
-            flags |= _ParagraphProperties.IN_TABLE
+            flags |= IN_TABLE
         elif sprm in (_SPRM_TTP, _SPRM_INNER_TTP) and operand[:1] == b"\x01":
-            flags |= _ParagraphProperties.ROW_END if sprm == _SPRM_TTP else 0
+            flags |= ROW_END if sprm == _SPRM_TTP else 0
     return flags
 
 
@@ -367,14 +366,14 @@ def _lines(text: str, first_cp: int, paragraphs: _ParagraphProperties | None) ->
             continue
         if char == _PARAGRAPH_MARK:
             flags = paragraphs.flags(first_cp + offset) if paragraphs else 0
-            if flags & _ParagraphProperties.IN_TABLE:
+            if flags & IN_TABLE:
                 parts.append("\n")  # a paragraph inside a cell: joined by a space at the cell's end
             else:
                 _flush(lines, parts)
             previous_was_cell_end = False
         elif char == _CELL_MARK:
             if paragraphs:
-                row_end = paragraphs.flags(first_cp + offset) & _ParagraphProperties.ROW_END
+                row_end = paragraphs.flags(first_cp + offset) & ROW_END
             else:  # without the layout: a row end is the mark right after a cell's
                 row_end = previous_was_cell_end and not "".join(parts).strip()
             if row_end:
