@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -155,7 +154,7 @@ def test_word97_without_paragraph_properties_still_gives_the_text(tmp_path, monk
         ("workbook-named.doc", fixture("workbook-named.doc"), "not a Word document: this OLE file is an Excel .xls workbook"),
         ("truncated.doc", fixture("synthetic.doc")[:3000], "corrupt .doc"),
         ("garbage.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8, "corrupt .doc"),
-        ("text.doc", "这不是 Word 文档".encode("gbk") * 20, "not a Word .doc file (no OLE header)"),
+        ("binary.doc", bytes(range(256)) * 8, "not a Word .doc file (no OLE header)"),
     ],
     ids=["encrypted", "word95", "xls-renamed", "truncated", "garbage", "not-ole"],
 )
@@ -163,13 +162,16 @@ def test_bad_doc_files_give_one_clear_error(tmp_path, name, data, cause):
     assert read_error(tmp_path, name, data).startswith(cause)
 
 
-def test_doc_files_holding_rtf_html_or_docx_are_read_as_what_they_are(tmp_path):
+def test_doc_files_holding_rtf_html_docx_or_text_are_read_as_what_they_are(tmp_path):
     rtf = read(tmp_path, "a.doc", fixture("chinese.rtf"))
     assert rtf.text == make_office.RTF_EXPECTED
     assert rtf.warnings[0] == "this .doc is really an RTF file; read as such"
     page = read(tmp_path, "b.doc", "<html><body><p>关于防汛救灾的通知</p></body></html>".encode("utf-8"))
     assert "关于防汛救灾的通知" in page.text
     assert page.warnings[0] == "this .doc is really a web page (HTML); read as such"
+    text = read(tmp_path, "t.doc", "这是另存为 .doc 的纯文本".encode("gbk"))
+    assert text.text == "这是另存为 .doc 的纯文本"
+    assert text.warnings[0] == "this .doc is really plain text; read as such"
     import docx
 
     document = docx.Document()
@@ -324,28 +326,25 @@ def test_pptx_slide_by_slide(tmp_path):
     assert (extracted.title, extracted.fmt) == ("乡村振兴工作汇报", "pptx")
 
 
-def _ppt_ole() -> bytes:
-    return make_office.ole_file({"PowerPoint Document": b"\0" * 64, "Current User": b"\0" * 16})
+def test_ppt_slide_list_text_drawing_text_and_notes_newest_edit_only(tmp_path):
+    extracted = read(tmp_path, "a.ppt", fixture("slides.ppt"))
+    assert extracted.text == make_office.PPT_EXPECTED
+    assert "旧版本" not in extracted.text  # the slide's version before its last edit
+    assert (extracted.page_labels, extracted.title, extracted.fmt) == (["第 1 张幻灯片", "第 2 张幻灯片"], "年度工作总结", "ppt")
+    assert read(tmp_path, "a.pps", fixture("slides.ppt")).text == make_office.PPT_EXPECTED
 
 
-def test_ppt_without_catppt_names_the_tool(tmp_path, monkeypatch):
-    import kb.read.slides as slides
-
-    monkeypatch.setattr(slides.shutil, "which", lambda name: None)
-    with pytest.raises(ToolMissing) as caught:
-        read(tmp_path, "a.ppt", _ppt_ole())
-    assert (caught.value.tool, caught.value.install) == ("catppt", "apt-get install catdoc")
-    assert "a PowerPoint 97-2003 .ppt needs catppt" in caught.value.cause
-
-
-@pytest.mark.skipif(shutil.which("catppt") is None, reason="catppt not installed (apt-get install catdoc)")
-def test_ppt_that_catppt_cannot_read_is_a_read_error(tmp_path):
-    assert read_error(tmp_path, "a.ppt", _ppt_ole()).startswith(("catppt could not read", "no text found"))
+def test_bad_ppt_files(tmp_path):
+    assert read_error(tmp_path, "a.ppt", fixture("encrypted.ppt")) == "password-protected .ppt"
+    broken = make_office.ole_file({"PowerPoint Document": b"\0" * 64, "Current User": b"\0" * 16 + b"\x10\0\0\0"})
+    assert read_error(tmp_path, "b.ppt", broken).startswith("corrupt .ppt")
+    assert read_error(tmp_path, "c.ppt", fixture("slides.ppt")[:2000]).startswith("corrupt .ppt")
 
 
 def test_bad_presentations(tmp_path):
     assert read_error(tmp_path, "a.ppt", fixture("synthetic.doc")).startswith("not a PowerPoint presentation")
     assert read_error(tmp_path, "b.pptx", b"PK\x03\x04 no").startswith("corrupt presentation")
+    assert read(tmp_path, "e.pptx", fixture("slides.ppt")).warnings[0] == "this file is really a PowerPoint 97-2003 .ppt; read as such"
     assert read_error(tmp_path, "c.ppt", b"plain text").startswith("not a PowerPoint .ppt file")
     assert read(tmp_path, "d.ppt", fixture("deck.pptx")).page_labels[0] == "第 1 张幻灯片"
 

@@ -11,8 +11,9 @@ What is kept: the main text, one paragraph or table row per line (cells tab-sepa
 .docx reader), then the text boxes. Headers, footers, footnotes and comments are left out (noise for
 search, as for .docx); of a field only its result is kept (the code, "HYPERLINK ..." or "PAGE", is not).
 
-Files that carry a .doc name but another format inside (RTF, a .docx, a web page saved as .doc:
-common in downloads from government sites) are read as what they are, with a warning.
+Files that carry a .doc name but another format inside (RTF, a .docx, a web page or plain text
+saved as .doc: common in downloads from government sites) are read as what they are, with a warning.
+Word 6/95 files (older than Word 97) are refused with a clear message.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ _OTHER_OLE = {
 }
 
 # sprms (paragraph property modifiers) that mark table paragraphs.
-_SPRM_IN_TABLE, _SPRM_TTP, _SPRM_INNER_TTP, _SPRM_ITAP = 0x2416, 0x2417, 0x244C, 0x6649
+# (Nested tables end their rows and cells with paragraph marks, read as text inside the outer cell.)
+_SPRM_IN_TABLE, _SPRM_TTP, _SPRM_ITAP = 0x2416, 0x2417, 0x6649
 _SPRM_TDEF_TABLE, _SPRM_TDEF_TABLE10, _SPRM_CHG_TABS = 0xD608, 0xD606, 0xC615
 _SPRM_HUGE_PAPX = (0x6645, 0x6646)  # the properties are in the Data stream, at this offset
 _OPERAND_SIZE = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}
@@ -66,7 +68,7 @@ def read(path: Path, data: bytes) -> Extracted:
     if other is not None:
         return other
     if not data.startswith(OLE_MAGIC):
-        raise ReadError(path, "not a Word .doc file (no OLE header): corrupt, or another format renamed")
+        return _plain_text(path, data)
     import olefile  # only when a .doc is read: keeps `import kb.read` cheap
 
     try:
@@ -130,6 +132,18 @@ def _other_format(path: Path, data: bytes) -> Extracted | None:
         return None
     extracted = reader.read(path, data)
     extracted.warnings.insert(0, f"this {path.suffix or 'file'} is really {kind}; read as such")
+    return extracted
+
+
+def _plain_text(path: Path, data: bytes) -> Extracted:
+    """Text saved under a .doc name (some systems export that way); anything else is an error."""
+    from kb.read import text
+
+    try:
+        extracted = text.read(path, data)
+    except ReadError:
+        raise ReadError(path, "not a Word .doc file (no OLE header): corrupt, or another format renamed") from None
+    extracted.warnings.insert(0, f"this {path.suffix or 'file'} is really plain text; read as such")
     return extracted
 
 
@@ -338,8 +352,8 @@ def _table_flags(grpprl: bytes, extra: bytes = b"") -> int:
             flags |= IN_TABLE
         elif sprm == _SPRM_ITAP and len(operand) == 4 and struct.unpack("<i", operand)[0] > 0:
             flags |= IN_TABLE
-        elif sprm in (_SPRM_TTP, _SPRM_INNER_TTP) and operand[:1] == b"\x01":
-            flags |= ROW_END if sprm == _SPRM_TTP else 0
+        elif sprm == _SPRM_TTP and operand[:1] == b"\x01":
+            flags |= ROW_END
     return flags
 
 
