@@ -266,7 +266,7 @@ def test_a_big_table_is_cut_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(sheets, "MAX_ROWS", 2)
     extracted = read(tmp_path, "a.xlsx", fixture("table.xlsx"))
     assert extracted.text == "县区\t项目\t投资（万元）\t开工日期\n祁县\t乡村振兴示范村\t1200\t2023-03-17"
-    assert extracted.warnings == ["table cut: only the first 2 rows / 2,000,000 cells were read"]
+    assert extracted.warnings == ["table cut: only the first 2 rows / 1,000,000 cells were read"]
 
 
 def test_workbooks_under_the_other_suffix_and_exports_named_xls(tmp_path):
@@ -391,6 +391,7 @@ def test_archive_size_and_count_limits(monkeypatch):
     monkeypatch.setattr(archive, "MAX_MEMBERS", 2)
     with pytest.raises(ReadError, match="3 members, over the limit of 2"):
         members("gbk-names.zip")
+    assert archive.declared_entries(fixture("gbk-names.zip")) == 3  # read before zipfile parses them
 
 
 def test_big_and_encrypted_members_are_skipped(monkeypatch):

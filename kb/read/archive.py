@@ -61,6 +61,9 @@ def members(path: Path, data: bytes, problems: list[str] | None = None) -> Itera
 
 def check_package(path: Path, data: bytes, kind: str) -> None:
     """Raise ReadError unless `data` is a zip package (.xlsx, .pptx, ...) that is safe to inflate."""
+    count = declared_entries(data)
+    if count is not None and count > MAX_MEMBERS:
+        raise ReadError(path, f"suspicious {kind}: {count} zip entries (zip bomb?)")
     try:
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
@@ -165,9 +168,28 @@ def _bomb(entries: list[zipfile.ZipInfo], limit: int) -> str | None:
     return None
 
 
+def declared_entries(data: bytes) -> int | None:
+    """The entry count a zip's end record declares, read before zipfile builds an object per entry
+    (a crafted 100 MB zip can declare two million entries)."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if at < 0 or at + 22 > len(data):
+        return None
+    (count,) = struct.unpack_from("<H", data, at + 10)
+    if count == 0xFFFF:  # ZIP64: the count is in the ZIP64 end record the locator points to
+        locator = data.rfind(b"PK\x06\x07", max(0, at - 20), at)
+        if locator >= 0:
+            (end_at,) = struct.unpack_from("<Q", data, locator + 8)
+            if data[end_at : end_at + 4] == b"PK\x06\x06":
+                (count,) = struct.unpack_from("<Q", data, end_at + 32)
+    return count
+
+
 class _Zip:
     def __init__(self, path: Path, data: bytes):
         self.path = path
+        count = declared_entries(data)
+        if count is not None and count > MAX_MEMBERS:
+            raise ReadError(path, f"suspicious archive: {count} members, over the limit of {MAX_MEMBERS} (zip bomb?)")
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
