@@ -13,12 +13,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support import ROOT, shared
 
 import kb.read
 from kb.documents import PAGE_BREAK
 from kb.errors import ReadError, ToolMissing, UnsupportedFormat
-from kb.read import SUPPORTED_SUFFIXES, TABLE_SUFFIXES, archive, read_bytes, unsupported_reason
-from support import ROOT, shared
+from kb.read import (
+    SUPPORTED_SUFFIXES,
+    TABLE_SUFFIXES,
+    archive,
+    read_bytes,
+    unsupported_reason,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "read"
 OFFICE = FIXTURES / "office"
@@ -134,7 +140,7 @@ def test_wps_and_templates_are_the_same_format(tmp_path, suffix):
 
 
 def test_word97_without_paragraph_properties_still_gives_the_text(tmp_path, monkeypatch):
-    import kb.read.word97 as word97
+    from kb.read import word97
 
     def unreadable(*args):
         raise ValueError("damaged page")
@@ -261,7 +267,7 @@ def test_xls_sheets_as_pages(tmp_path):
 
 
 def test_a_big_table_is_cut_with_a_warning(tmp_path, monkeypatch):
-    import kb.read.sheets as sheets
+    from kb.read import sheets
 
     monkeypatch.setattr(sheets, "MAX_ROWS", 2)
     extracted = read(tmp_path, "a.xlsx", fixture("table.xlsx"))

@@ -58,7 +58,7 @@ _TOKEN = re.compile(
 class _Group:
     """What a group inherits from its parent and may change: skipping, fallback length, fonts."""
 
-    __slots__ = ("skip", "uc", "font", "dbch_font", "in_table")
+    __slots__ = ("dbch_font", "font", "in_table", "skip", "uc")
 
     def __init__(self, skip=False, uc=1, font=None, dbch_font=None, in_table=False):
         self.skip, self.uc, self.font, self.dbch_font, self.in_table = skip, uc, font, dbch_font, in_table
@@ -105,9 +105,8 @@ class _Decoder:
                 break
             pos = match.end()
             word, argument, hex_byte, symbol, brace, text = match.groups()
-            if word is None and symbol != b"*" and match.group(0)[:1] not in (b"\r", b"\n"):
-                if starred:
-                    state.skip, starred = True, False
+            if starred and word is None and symbol != b"*" and match.group(0)[:1] not in (b"\r", b"\n"):
+                state.skip, starred = True, False  # "\*" followed by text: an unknown destination
             if hex_byte is not None:
                 if skip_bytes:
                     skip_bytes -= 1

@@ -122,9 +122,7 @@ def _other_format(path: Path, data: bytes) -> Extracted | None:
         from kb.read import docx as reader
 
         kind = "a .docx package"
-    elif lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered or (
-        lowered.startswith(b"mime-version:")
-    ):
+    elif lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"mime-version:")) or b"<html" in lowered:
         from kb.read import html as reader
 
         kind = "a web page (HTML)"
@@ -348,9 +346,7 @@ def _table_flags(grpprl: bytes, extra: bytes = b"") -> int:
             (at,) = struct.unpack("<I", operand)
             (length,) = struct.unpack_from("<H", extra, at)
             flags |= _table_flags(extra[at + 2 : at + 2 + length])
-        elif sprm == _SPRM_IN_TABLE and operand[:1] == b"\x01":
-            flags |= IN_TABLE
-        elif sprm == _SPRM_ITAP and len(operand) == 4 and struct.unpack("<i", operand)[0] > 0:
+        elif sprm == _SPRM_IN_TABLE and operand[:1] == b"\x01" or sprm == _SPRM_ITAP and len(operand) == 4 and struct.unpack("<i", operand)[0] > 0:
             flags |= IN_TABLE
         elif sprm == _SPRM_TTP and operand[:1] == b"\x01":
             flags |= ROW_END
