@@ -16,6 +16,8 @@ What this module adds around it:
 - attachments: an attached OFD or text/XML file is read into a page of its own labelled
   "附件：name", without the lines the document already holds (an e-invoice's XML twin adds
   only what its page lacks) or long runs of codes (signatures); other kinds are named in a warning;
+- a warning when much of the text is glyph numbers without characters (CGTransform over a
+  subset font with private codes): no reader can extract it;
 - signatures need nothing: seals are images, and the signed pages are read once, as pages
   (Signature.xml lists them again only as references to check);
 - the title: DocInfo/Title when it is a real heading (written on the first page, not a file
@@ -87,6 +89,12 @@ def read(path: Path, data: bytes, *, depth: int = 0) -> Extracted:
         title = _title(document.info.title, pages[0] if pages else "")
         page_ids = [page.id for page in document.pages]
     package = _Package(path, data)
+    glyph_only, objects = package.glyph_only_text()
+    if glyph_only > objects / 4:
+        warnings.append(
+            f"{glyph_only} of {objects} text objects hold glyph numbers without their characters "
+            "(CGTransform with a private font encoding): that text cannot be extracted"
+        )
     for index, lines in package.annotations(page_ids).items():
         pages[index] = _append_lines(pages[index], lines)
     labels: list[str] = []
@@ -216,6 +224,29 @@ class _Package:
             if document is not None:
                 documents.append((location, document))
         return documents
+
+    def glyph_only_text(self) -> tuple[int, int]:
+        """(text objects drawn from glyph numbers alone, all text objects) over the content parts.
+
+        Some producers embed subset fonts whose glyphs have no Unicode value and write the glyph
+        numbers (CGTransform) with an empty or partial TextCode: the page shows text that no
+        reader can extract (it would take OCR of a rendered page)."""
+        glyph_only = objects = 0
+        for name in self.names:
+            if not re.search(r"content[^/]*\.xml$", name, re.IGNORECASE):
+                continue
+            root = self.xml(name)
+            if root is None:
+                continue
+            for node in root.iter():
+                if _local(node.tag) != "TextObject":
+                    continue
+                objects += 1
+                codes = "".join(code.text or "" for code in node if _local(code.tag) == "TextCode")
+                glyphs = [child for child in node if _local(child.tag) == "CGTransform"]
+                if glyphs and not codes.strip():
+                    glyph_only += 1
+        return glyph_only, objects
 
     def annotations(self, page_ids: list[str | None]) -> dict[int, list[str]]:
         """Page index -> the distinct lines of text in that page's annotations."""

@@ -1,9 +1,16 @@
-"""PDF: the text layer, pages separated by a blank line.
+"""PDF: the text layer, PAGE_BREAK between pages; pages without one are OCR'd.
 
 pypdf reads; pdfminer.six is tried when pypdf cannot parse a file. On the Chinese PDFs in
 ../shared both give the same CJK text (same characters, no U+FFFD) at about the same speed;
 pypdf keeps lines tighter (pdfminer puts a blank line after most lines) and opens encrypted files
-itself. Scanned pages have no text layer: OCR is out of scope, so they are reported, not guessed.
+itself.
+
+Scanned pages: a page whose text layer is negligible (under MIN_TEXT_CHARS characters) and
+that holds an image is rendered by pypdfium2 (PDFium, in its wheel) at OCR_DPI and read by
+kb.read.ocr, one page at a time (a 200-page scan holds one page image in memory), at most
+MAX_OCR_PAGES per file. Only those pages: a mixed PDF keeps its text layer elsewhere.
+`ocr_pages` counts them. Without the OCR engine a PDF with no text at all is ToolMissing
+(skipped, naming the package); one with some text is read, with a warning naming what was left.
 """
 
 from __future__ import annotations
@@ -17,11 +24,17 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from kb.documents import Extracted
-from kb.errors import ReadError
+from kb.documents import PAGE_BREAK, Extracted
+from kb.errors import ReadError, ToolMissing
 from kb.read.base import brief
 
 _NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR it first"
+# A page with fewer characters than this in its text layer (a stamped page number, a scanner's
+# header) and an image on it is a scan: it is OCR'd.
+MIN_TEXT_CHARS = 20
+OCR_DPI = 200  # the engine works on at most 2000 px anyway (A4 at 200 dpi: 1654 x 2339)
+MAX_OCR_PAGES = 300
+PDFIUM_INSTALL = "pip install pypdfium2==5.15.2"
 _PASSWORD = "password-protected PDF"
 # Fonts without a Unicode map: pypdf yields their raw codes as control characters,
 # pdfminer yields "(cid:123)". Neither is text.
@@ -50,15 +63,100 @@ def read(path: Path, data: bytes) -> Extracted:
         warnings.append(f"read by pdfminer.six: pypdf failed ({brief(pypdf_error)})")
     unreadable = pages.count(None)
     texts = [_clean_page(page or "") for page in pages]
+    candidates = [index for index, text in enumerate(texts) if _negligible(text) and pages[index] is not None]
+    ocr_pages, missing = 0, None
+    if candidates:
+        ocr_pages, missing = _ocr_pages(path, data, texts, candidates, warnings)
     if not any(texts):
-        raise ReadError(path, _NO_TEXT_LAYER)
+        if missing is not None:
+            raise missing
+        raise ReadError(path, _NO_TEXT_LAYER if not ocr_pages else
+                        f"no text layer, and OCR found no text on its {ocr_pages} scanned page(s)")
     if unreadable:
         warnings.append(f"{unreadable} of {len(pages)} pages could not be read")
     scanned = texts.count("") - unreadable
     if scanned:
         warnings.append(f"{scanned} of {len(pages)} pages have no text layer (scanned?)")
-    text = "\n\n".join(page for page in texts if page)
-    return Extracted(text=text, fmt="pdf", title=title, warnings=warnings)
+    text = PAGE_BREAK.join(texts)
+    tool = None
+    if ocr_pages:
+        from kb.read import ocr
+
+        tool = f"pypdf + {ocr.tool_name()}"
+    return Extracted(text=text, fmt="pdf", title=title, warnings=warnings, ocr_pages=ocr_pages, tool=tool)
+
+
+def _negligible(text: str) -> bool:
+    return len("".join(text.split())) < MIN_TEXT_CHARS
+
+
+def _ocr_pages(path, data, texts, candidates, warnings) -> tuple[int, ToolMissing | None]:
+    """OCR the candidate pages that hold an image, in place in `texts`.
+
+    Returns (pages OCR'd, the ToolMissing to raise when the file has no other text). A page at
+    a time: render, recognize, free."""
+    from kb.read import ocr
+
+    try:
+        import pypdfium2
+        import pypdfium2.raw as pdfium_c
+    except ImportError:
+        warnings.append(f"{len(candidates)} of {len(texts)} pages have no text layer and were not OCR'd: "
+                        f"pypdfium2 is not installed ({PDFIUM_INSTALL})")
+        return 0, ToolMissing(path, "pypdfium2", PDFIUM_INSTALL, "scanned PDF pages")
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except Exception as exc:  # PDFium cannot open what pypdf could: say so, keep the text layer
+        warnings.append(f"{len(candidates)} pages without a text layer could not be rendered for OCR ({brief(exc)})")
+        return 0, None
+    done = 0
+    try:
+        scans = [index for index in candidates if index < len(document) and _has_image(document, index, pdfium_c)]
+        missing = ocr.missing_tool() if scans else None
+        if missing is not None:
+            tool, install = missing
+            warnings.append(f"{len(scans)} of {len(texts)} pages are scans and were not OCR'd: "
+                            f"{tool} is not installed ({install})")
+            return 0, ToolMissing(path, tool, install, "scanned PDF pages")
+        if len(scans) > MAX_OCR_PAGES:
+            warnings.append(f"only the first {MAX_OCR_PAGES} of {len(scans)} scanned pages were OCR'd")
+        for index in scans[:MAX_OCR_PAGES]:
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                bitmap = page.render(scale=min(OCR_DPI / 72, ocr.MAX_SIDE / max(width, height, 1)), grayscale=True)
+                image = bitmap.to_pil()
+                recognised = ocr.recognize(image, path=path)
+                image.close()
+                bitmap.close()
+            except ReadError as exc:
+                warnings.append(f"page {index + 1}: OCR failed ({exc.cause})")
+                continue
+            finally:
+                page.close()
+            done += 1
+            texts[index] = _merge(texts[index], _clean_page(recognised))
+    finally:
+        document.close()
+    return done, None
+
+
+def _has_image(document, index: int, pdfium_c) -> bool:
+    """Whether page `index` draws an image (directly or in a form): blank pages are not OCR'd."""
+    page = document[index]
+    try:
+        return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
+    finally:
+        page.close()
+
+
+def _merge(layer: str, recognised: str) -> str:
+    """OCR text, after the few text-layer lines it does not already contain."""
+    if not layer:
+        return recognised
+    squeezed = "".join(recognised.split())
+    kept = [line for line in layer.split("\n") if "".join(line.split()) not in squeezed]
+    return "\n".join([*kept, recognised] if recognised else kept)
 
 
 def _pypdf_pages(path: Path, data: bytes) -> tuple[list[str | None], str | None]:
@@ -84,7 +182,8 @@ def _pypdf_pages(path: Path, data: bytes) -> tuple[list[str | None], str | None]
 
 
 def _pdfminer_pages(data: bytes) -> list[str]:
-    return pdfminer_extract_text(io.BytesIO(data)).split("\f")
+    pages = pdfminer_extract_text(io.BytesIO(data)).split("\f")
+    return pages[:-1] if len(pages) > 1 and not pages[-1].strip() else pages  # pdfminer ends each page with \f
 
 
 def _title(reader: PdfReader) -> str | None:
@@ -98,6 +197,6 @@ def _title(reader: PdfReader) -> str | None:
 
 
 def _clean_page(text: str) -> str:
-    """Drop garbage characters and empty lines, so that a blank line always means a new page."""
+    """Drop garbage characters (form feeds included: they would be page breaks) and empty lines."""
     lines = (line.rstrip() for line in _GARBAGE.sub("", text).split("\n"))
     return "\n".join(line for line in lines if line.strip())
