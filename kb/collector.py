@@ -50,8 +50,10 @@ def years_of(years) -> tuple[int | None, int | None]:
 
 
 def collect(snap: Snapshot, query: str, filters: dict | None, years, sort: str, like: bool,
-            within: set[str] | None = None, exclude: set[str] | None = None) -> Run:
-    """Match, filter and order a query (no paging)."""
+            within: set[str] | None = None, exclude: set[str] | None = None,
+            visible: np.ndarray | None = None) -> Run:
+    """Match, filter and order a query (no paging). ``visible``: the documents the asker may see
+    (a mask; ``kb.access``), applied before anything is counted or ordered."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
     filters = kbfacets.read_filters(filters)
@@ -71,6 +73,8 @@ def collect(snap: Snapshot, query: str, filters: dict | None, years, sort: str, 
     if within is not None:
         within_mask = snap.mask(np.concatenate([_NONE] + [snap.docs_with("id", doc_id) for doc_id in within]))
     allowed = kbfacets.allowed(snap, filters, year_range, within_mask)
+    if visible is not None:
+        allowed = visible if allowed is None else allowed & visible
     if allowed is not None:
         ranked = ranked.where(allowed[ranked.docs])
     if exclude:

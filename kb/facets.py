@@ -204,6 +204,30 @@ class NumericFacet(Facet):
         return low, high
 
 
+class AccessFacet(KeywordFacet):
+    """The document's access level (kb/data/access.toml): one of the configured names. Search also
+    hides documents above a user's clearance by it (``kb.access``)."""
+
+    multi = False
+
+    def read_given(self, value, origin):
+        from kb.access import levels
+
+        values = super().read_given(value, origin)
+        if len(values) != 1:
+            raise ValueError(f"{origin}: give one access level, not {value!r}")
+        return [levels().check(values[0], origin)]
+
+    def read_filter(self, values):
+        from kb.access import levels
+
+        known = levels().names
+        for value in values:
+            if value not in known:
+                raise QueryError(f"未知的访问级别 {value!r}（unknown access level; levels are {', '.join(known)}）")
+        return [str(v) for v in values]
+
+
 # --- the facets ---------------------------------------------------------------------------------
 
 FACETS: dict[str, Facet] = {}  # by name, in the order pages show them
@@ -232,6 +256,8 @@ register(KeywordFacet("doctype", "doctype", "文种", "the kind of document (报
                       ("type", "doctypes", "文种")))
 register(KeywordFacet("issuer", "issuer", "发文机关", "the body that issued or adopted it", ("issuers", "发文机关")))
 register(KeywordFacet("topic", "topics", "主题词", "its key terms", ("topic", "主题词")))
+ACCESS = register(AccessFacet("access", "access", "访问级别", "who may see it (kb/data/access.toml)",
+                              ("密级", "访问级别", "access_level", "level")))
 
 
 def label(name: str) -> str:

@@ -26,7 +26,9 @@ from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
 from kb.errors import KBError, UnsupportedFormat
 from kb.pipeline import document_fields, prepare, prepare_or_error
-from kb.read import SUPPORTED_SUFFIXES, iter_files, unsupported_reason
+from kb.corrections import CorrectionStore
+from kb.read import is_supported, iter_files, unsupported_reason
+from kb.read.walk import HIDDEN
 from kb.segments import SegmentWorkers
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -52,6 +54,7 @@ class Summary:
     results: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
     bytes_indexed: int = 0
+    hidden: int = 0  # hidden files and folders (.name) inside the given folders, not read
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -66,7 +69,8 @@ class Summary:
 
     def line(self) -> str:
         parts = ", ".join(f"{n} {status}" for status, n in self.counts.items())
-        return f"{parts} in {self.seconds:.1f} s"
+        hidden = f", {self.hidden} hidden entries not read" if self.hidden else ""
+        return f"{parts}{hidden} in {self.seconds:.1f} s"
 
 
 # --- user-given metadata ------------------------------------------------------------------------
@@ -121,7 +125,7 @@ class Ingest:
 
     def __init__(self, index_dir: Path, batch_meta: dict | None = None, manifest: dict | None = None,
                  jobs: int | None = None, report=None, progress: bool = False, lock_timeout: float | None = None,
-                 tables: bool = False):
+                 tables: bool = False, manifest_files: tuple = ()):
         self.index_dir = Path(index_dir)
         self.batch_meta = batch_meta or {}
         self.manifest = manifest or {}
@@ -130,8 +134,11 @@ class Ingest:
         self.progress = progress
         self.lock_timeout = lock_timeout
         self.tables = tables  # spreadsheets and .csv/.tsv files are documents too
+        self.manifest_files = tuple(manifest_files)  # metadata for this run, not documents
         self.summary = Summary()
         self.store = kbindex.OriginalsStore.beside(self.index_dir)
+        self.corrections = CorrectionStore(self.index_dir).all()
+        self._tops: list[Path] = []
 
     def _note(self, path, status: str, message: str = "", doc_id: str | None = None):
         self.summary.results.append(FileResult(str(path), status, message, doc_id))
@@ -146,10 +153,13 @@ class Ingest:
 
         started = time.monotonic()
         files = []
+        self._tops = [Path(p).absolute() for p in paths]
         for path, problem in iter_files([Path(p) for p in paths]):
-            if problem:
+            if problem == HIDDEN:
+                self.summary.hidden += 1
+            elif problem:
                 self._note(path, "failed", problem)
-            else:
+            elif not self._is_metadata_file(path):
                 files.append(path)
         ix = kbindex.open_index(self.index_dir, create=True)
         bar = tqdm(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
@@ -164,20 +174,40 @@ class Ingest:
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
+    def _is_metadata_file(self, path: Path) -> bool:
+        """The manifest of this run is metadata, not a document (sidecars never reach here)."""
+        return any(path.absolute() == Path(m).absolute() for m in self.manifest_files)
+
+    def shown_path(self, path: Path) -> str:
+        """The path as users see it: from the folder that was ingested (``samples/报告/a.txt``), or
+        the file's name when it was given on its own; never the server's full path."""
+        absolute = path.absolute()
+        for top in self._tops:
+            if absolute == top:
+                return path.name
+            try:
+                return str(Path(top.name) / absolute.relative_to(top))
+            except ValueError:
+                continue
+        return path.name
+
     def _candidates(self, searcher, files, bar):
         """Yield work for the files that need it; note unchanged, duplicates and unreadable files."""
         seen_sha: dict[str, str] = {}
+        seen_text: dict[str, str] = {}
         for path in files:
             source = str(path.resolve())
             suffix = path.suffix.lower()
-            if suffix not in SUPPORTED_SUFFIXES:  # decided by name: never read (nor hash) what we cannot index
-                self._note(path, "skipped", unsupported_reason(suffix))
+            if not is_supported(suffix, self.tables):  # decided by name: never read (nor hash) what we cannot index
+                self._note(path, "skipped", unsupported_reason(suffix, self.tables))
                 bar.update(1)
                 continue
             try:
                 st = path.stat()
                 if st.st_size > MAX_FILE_BYTES:
                     raise ValueError(f"file too large ({st.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+                if st.st_size == 0:
+                    raise ValueError("empty file")
                 given = self._given(path)
                 data = path.read_bytes()
             except ValueError as exc:
@@ -201,7 +231,17 @@ class Ingest:
                 bar.update(1)
                 continue
             seen_sha[sha] = source
-            yield (source, data, given, (st.st_size, st.st_mtime)), bool(stored)
+            text_key = content_key(path, data)
+            twin = text_key and (seen_text.get(text_key) or _path_of(searcher.document(content=text_key)))
+            if twin and twin != source:
+                self._note(path, "duplicate", f"same text as {twin} (saved in another encoding)")
+                bar.update(1)
+                continue
+            if text_key:
+                seen_text[text_key] = source
+            options = {"shown_path": self.shown_path(path), "tables": self.tables, "content": text_key,
+                       "corrected": self.corrections.get(doc_id) or {}}
+            yield (source, data, given, (st.st_size, st.st_mtime), options), bool(stored)
 
     def _index(self, ix, files, bar):
         with ix.searcher() as searcher:
@@ -312,6 +352,23 @@ def _without_cyclic_gc():
         gc.collect()
 
 
+_TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+
+
+def content_key(path: Path, data: bytes) -> str | None:
+    """For plain-text kinds, a hash of the decoded text: the same text saved as GBK, GB18030 or
+    UTF-8 with a byte-order mark is one document. None for other kinds (or undecodable bytes)."""
+    if path.suffix.lower() not in _TEXT_SUFFIXES:
+        return None
+    from kb.read.text import decode
+
+    try:
+        text = decode(path, data).text
+    except KBError:
+        return None
+    return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()
+
+
 def _path_of(stored: dict | None) -> str | None:
     return stored.get("path") if stored else None
 
@@ -337,23 +394,30 @@ def remove(index_dir: Path, ids_or_paths: list[str], lock_timeout: float | None 
 __all__ = ["Ingest", "Summary", "FileResult", "load_manifest", "load_sidecar", "remove", "prepare", "KBError"]
 
 
-def reextract(index_dir: Path, lock_timeout: float | None = None, report=None) -> int:
+def reextract(index_dir: Path, lock_timeout: float | None = None, report=None, ids: set[str] | None = None) -> int:
     """Re-derive every document's metadata (and analysis) from its stored clean text, for a new
-    gazetteer, taxonomy or rule set; the source files are not needed. Returns the count."""
+    gazetteer, taxonomy or rule set; the source files are not needed; staff corrections are applied
+    again. ``ids``: only these documents (after a correction). Returns the count."""
     from kb.search import KnowledgeBase
 
     kb = KnowledgeBase(index_dir)
     ix = kbindex.open_index(Path(index_dir))
+    corrections = CorrectionStore(index_dir).all()
     writer = kbindex.writer(ix, timeout=lock_timeout)
     done = 0
     try:
         for stored in kb.documents():
+            if ids is not None and stored["id"] not in ids:
+                continue
             full = kb.document(stored["id"])
             meta = dict(full.get("meta") or {})
             given = meta.pop("given", {})
             for key in ("extracted", "extra"):
                 meta.pop(key, None)
-            fields = document_fields(full["path"], full["sha"], full["text"], given, meta)
+            meta.pop("corrected", None)
+            fields = document_fields(full["path"], full["sha"], full["text"], given, meta, corrections.get(full["id"]))
+            if meta.get("content"):
+                fields["content"] = meta["content"]
             writer.update_document(**fields)
             done += 1
             if report and done % 500 == 0:

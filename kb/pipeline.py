@@ -15,16 +15,22 @@ from kb import clean as cleaning
 from kb import meta as kbmeta
 from kb.errors import ReadError, UnsupportedFormat
 from kb import facets as kbfacets
+from kb.access import levels
 from kb.facets import FACETS
 from kb.index import doc_id_for
 from kb.read import read_bytes
 from kb.schema import analyzed_fields
 
 
-def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> dict:
-    """Everything ``add_document`` needs for one file. Pure; runs in worker processes."""
+def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float], options: dict | None = None) -> dict:
+    """Everything ``add_document`` needs for one file. Pure; runs in worker processes.
+
+    ``options``: ``corrected`` (staff corrections of this document, kb.corrections), ``shown_path``
+    (the path as users see it: relative to the folder that was ingested), ``tables`` (read
+    spreadsheets and .csv/.tsv as documents)."""
+    options = options or {}
     path = Path(source)
-    extracted = read_bytes(path, data)
+    extracted = read_bytes(path, data, tables=options.get("tables", False))
     text = cleaning.clean(extracted.text)
     if not any(ch.isalnum() for ch in text):
         raise ReadError(path, "no text left after cleaning (only noise or symbols)")
@@ -36,18 +42,27 @@ def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float]) -> d
         "ingested": time.time(),
         "title_hint": extracted.title,
         "warnings": extracted.warnings,
+        "shown_path": options.get("shown_path") or path.name,
     }
-    return document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored)
+    if options.get("content"):
+        stored["content"] = options["content"]
+    fields = document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored, options.get("corrected"))
+    if options.get("content"):
+        fields["content"] = options["content"]
+    return fields
 
 
-def document_fields(source: str, sha: str, text: str, given: dict, stored: dict) -> dict:
-    """From clean text on: metadata (user-given wins), analysis, the index's fields.
+def document_fields(source: str, sha: str, text: str, given: dict, stored: dict, corrected: dict | None = None) -> dict:
+    """From clean text on: metadata (staff corrections win over user-given metadata, which wins
+    over extraction), analysis, the index's fields.
 
     Shared by ingest and by ``reextract`` (which starts from the stored text).
     """
     found, text = kbmeta.extract(text, stored.get("title_hint"), source)
     found.update(kbfacets.extract(found.get("title") or "", text, found))
-    metadata = kbmeta.merge(found, given)
+    found.update(_access_level(source, found))
+    corrected = corrected or {}
+    metadata = kbmeta.merge(found, given, corrected)
     title = metadata.get("title") or Path(source).stem
     fields = {
         "id": doc_id_for(source),
@@ -58,6 +73,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict)
         "meta": {
             **stored,
             "given": given,
+            "corrected": corrected,
             "extracted": {k: v for k, v in found.items() if k != "title"},
             "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys()},
         },
@@ -72,6 +88,15 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict)
         if metadata.get(key):
             fields[key] = str(metadata[key])
     return fields
+
+
+def _access_level(source: str, found: dict) -> dict:
+    """The access level the path rules give (kb/data/access.toml), else the default, and why."""
+    lv = levels()
+    by_rule = lv.for_path(source)
+    provenance = dict(found.get("provenance") or {})
+    provenance["access"] = "path rule (kb/data/access.toml)" if by_rule else "default level (kb/data/access.toml)"
+    return {"access": [by_rule or lv.default], "provenance": provenance}
 
 
 def prepare_or_error(args):

@@ -105,6 +105,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         sha=fields.ID(stored=True),
+        content=fields.ID(stored=True),  # a hash of the decoded text of plain-text kinds (kb.ingest.content_key)
         title=PositionalText(words, stored=True),
         title_grams=GramText(grams),
         body=PositionalText(words),

@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 
 from kb import facets as kbfacets
 from kb import highlight
+from kb.access import may_see, visible_mask
 from kb import index as kbindex
 from kb.collector import MAX_LIKE_CHARS, SORTS, Run, collect, hit
 from kb.errors import QueryError
@@ -102,10 +103,12 @@ class KnowledgeBase:
     def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
                within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None,
-               facets: bool = True) -> Results:
+               facets: bool = True, clearance: int | None = None) -> Results:
         """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
         ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids and
-        ``exclude`` leaves ids out; ``snippets``/``facets`` can be skipped when not shown."""
+        ``exclude`` leaves ids out; ``snippets``/``facets`` can be skipped when not shown;
+        ``clearance`` (an access rank, ``kb.access``) hides what it may not see from everything
+        returned, counts included (None: no limit)."""
         started = time.perf_counter()
         try:
             page, page_size = int(page), int(page_size)
@@ -114,7 +117,7 @@ class KnowledgeBase:
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"page must be >= 1 and page size 1..{MAX_PAGE_SIZE}")
         with self._lock:
-            run = self._run(query, filters, years, sort, like, within, exclude)
+            run = self._run(query, filters, years, sort, like, within, exclude, clearance)
             start = (page - 1) * page_size
             hits = [hit(run, i, snippets) for i in range(start, min(start + page_size, len(run)))]
             counts = kbfacets.count(run.snap, run.ranked.docs) if facets else {}
@@ -124,12 +127,12 @@ class KnowledgeBase:
 
     def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                   sort: str = "relevance", like: bool = False, batch: int = 200, snippets: bool = False,
-                  start: int = 0, limit: int | None = None):
+                  start: int = 0, limit: int | None = None, clearance: int | None = None):
         """Every matching document from ``start`` (up to ``limit``), in order (for exports and scripts).
 
         The search runs now (a bad query raises QueryError here, before a caller starts streaming);
         the hits come from the returned iterator."""
-        run = self._locked_run(query, filters, years, sort, like, None, None)
+        run = self._locked_run(query, filters, years, sort, like, None, None, clearance)
         stop = len(run) if limit is None else min(len(run), start + limit)
         return self._hits_of(run, batch, snippets, start, stop)
 
@@ -140,37 +143,39 @@ class KnowledgeBase:
             yield from chunk
 
     @_survives_commits
-    def matching_paths(self, query: str = "", filters: dict | None = None, years=None, like: bool = False) -> set[str]:
+    def matching_paths(self, query: str = "", filters: dict | None = None, years=None, like: bool = False,
+                       clearance: int | None = None) -> set[str]:
         """Source paths of every matching document (cheap: no stored fields), e.g. to compare with grep."""
         with self._lock:
-            run = self._run(query, filters, years, "relevance", like, None, None)
+            run = self._run(query, filters, years, "relevance", like, None, None, clearance)
             paths = run.snap.paths
             return {paths[d] for d in run.ranked.docs.tolist() if d in paths}
 
-    def similar(self, doc_id: str, limit: int = 5, passage_chars: int = 3000) -> list[Hit]:
+    def similar(self, doc_id: str, limit: int = 5, passage_chars: int = 3000, clearance: int | None = None) -> list[Hit]:
         """Documents most like this one (passage search over its beginning), itself excluded."""
-        stored = self.document(doc_id)
+        stored = self.document(doc_id, clearance=clearance)
         if not stored:
             return []
         passage = f"{stored.get('title', '')}\n{stored.get('text', '')[:passage_chars]}"
-        return self.search(passage, like=True, page_size=limit, exclude={doc_id}).hits
+        return self.search(passage, like=True, page_size=limit, exclude={doc_id}, clearance=clearance).hits
 
     @_survives_commits
     def _locked_run(self, *args) -> Run:
         with self._lock:
             return self._run(*args)
 
-    def _run(self, query, filters, years, sort, like, within, exclude) -> Run:
+    def _run(self, query, filters, years, sort, like, within, exclude, clearance=None) -> Run:
         """Call under the lock."""
-        return collect(self.snapshot(), query, filters, years, sort, like, within, exclude)
+        snap = self.snapshot()
+        return collect(snap, query, filters, years, sort, like, within, exclude, visible=visible_mask(snap, clearance))
 
     # -- documents
 
     @_survives_commits
-    def highlighted_text(self, doc_id: str, query: str) -> tuple[str, int] | None:
+    def highlighted_text(self, doc_id: str, query: str, clearance: int | None = None) -> tuple[str, int] | None:
         """A document's whole text as escaped HTML with the query's matches marked (ids m1, m2, …),
         and the number of matches; None if there is no such document."""
-        stored = self.document(doc_id)
+        stored = self.document(doc_id, clearance=clearance)
         if stored is None:
             return None
         try:
@@ -180,43 +185,47 @@ class KnowledgeBase:
         return highlight.highlight_all(stored.get("text", ""), strings, words)
 
     @_survives_commits
-    def document(self, doc_id: str) -> dict | None:
-        """All stored fields of a document, or None."""
+    def document(self, doc_id: str, clearance: int | None = None) -> dict | None:
+        """All stored fields of a document, or None (also when ``clearance`` may not see it)."""
         with self._lock:
             stored = self.snapshot().searcher.document(id=doc_id)
-        return dict(stored) if stored else None
+        return dict(stored) if stored and may_see(stored, clearance) else None
 
-    def find(self, id_or_path: str) -> dict | None:
+    def find(self, id_or_path: str, clearance: int | None = None) -> dict | None:
         """A document by its id or its source path (as given, or resolved), or None."""
-        stored = self.document(id_or_path)
+        stored = self.document(id_or_path, clearance=clearance)
         if stored is None:
             with self._lock:
                 searcher = self.snapshot().searcher
                 for path in (id_or_path, str(Path(id_or_path).expanduser().resolve())):
                     found = searcher.document(path=path)
-                    if found:
+                    if found and may_see(found, clearance):
                         return dict(found)
         return stored
 
-    def documents(self):
+    def documents(self, clearance: int | None = None):
         """Every stored document's fields except the text, in index order."""
         with self._lock:
             snap = self.snapshot()
-            for docnum in np.flatnonzero(snap.live_mask).tolist():
+            live = snap.live_mask
+            visible = visible_mask(snap, clearance)
+            for docnum in np.flatnonzero(live if visible is None else live & visible).tolist():
                 stored = dict(snap.searcher.stored_fields(docnum))
                 stored.pop("text", None)
                 yield stored
 
     @_survives_commits
-    def count(self) -> int:
-        return int(np.count_nonzero(self.snapshot().live_mask))
+    def count(self, clearance: int | None = None) -> int:
+        snap = self.snapshot()
+        visible = visible_mask(snap, clearance)
+        return int(np.count_nonzero(snap.live_mask if visible is None else snap.live_mask & visible))
 
-    def facets(self, filters: dict | None = None) -> dict[str, dict]:
-        return self.search("", filters=filters, page_size=1, snippets=False).facets
+    def facets(self, filters: dict | None = None, clearance: int | None = None) -> dict[str, dict]:
+        return self.search("", filters=filters, page_size=1, snippets=False, clearance=clearance).facets
 
-    def original(self, doc_id: str) -> Path | None:
+    def original(self, doc_id: str, clearance: int | None = None) -> Path | None:
         """The stored copy of a document's original file."""
-        stored = self.document(doc_id)
+        stored = self.document(doc_id, clearance=clearance)
         if not stored:
             return None
         store = kbindex.OriginalsStore.beside(self.index_dir)

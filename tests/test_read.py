@@ -513,10 +513,13 @@ def test_iter_files_sorted_skipping_hidden_and_sidecars(tmp_path):
     make_tree(tmp_path, ["b.txt", "a/z.md", "a/b/c.pdf", "a/c.txt", "a/c.txt.meta.json",
                          ".hidden.txt", ".git/config", "c/.secret/x.txt", "d.doc"])
     found = list(iter_files(tmp_path))  # one path or several
-    assert all(problem is None for _, problem in found)
-    assert [p.relative_to(tmp_path).as_posix() for p, _ in found] == [
+    assert [p.relative_to(tmp_path).as_posix() for p, problem in found if problem is None] == [
         "a/b/c.pdf", "a/c.txt", "a/z.md", "b.txt", "d.doc"
     ]
+    from kb.read.walk import HIDDEN
+
+    hidden = sorted(p.relative_to(tmp_path).as_posix() for p, problem in found if problem == HIDDEN)
+    assert hidden == [".git", ".hidden.txt", "c/.secret"]  # counted by ingest, never read
 
 
 def test_iter_files_explicit_paths_and_problems(tmp_path):

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
         ingest = Ingest(index_path(args), batch_meta=batch, manifest=manifest, jobs=args.jobs, report=report,
                         progress=not args.quiet and sys.stderr.isatty(), lock_timeout=args.lock_timeout,
-                        tables=args.tables)
+                        tables=args.tables, manifest_files=(args.manifest,) if args.manifest else ())
         summary = ingest.run(args.paths)
         if args.json:
             print(json.dumps({"summary": summary.counts, "seconds": round(summary.seconds, 2),

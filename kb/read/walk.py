@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SIDECAR_SUFFIX = ".meta.json"  # our own metadata files, next to the documents
+HIDDEN = "hidden"  # the problem reported for a hidden entry (".name") inside a walked folder
 
 
 def iter_files(
@@ -17,7 +18,8 @@ def iter_files(
     """Yield (path, None) for each file under `paths`, and (path, problem) for what cannot be walked.
 
     Folders are walked depth-first in sorted name order, so runs are reproducible. Inside folders,
-    hidden entries (".name") and sidecars ("*.meta.json") are skipped; paths given explicitly are
+    sidecars ("*.meta.json") are skipped and hidden entries (".name") are yielded with the problem
+    ``HIDDEN`` (not read; callers count them); paths given explicitly are
     always yielded. Symbolic links are followed, but a folder already walked (a symlink loop, or a
     second link to it) is reported, not walked again, and a file reached twice is yielded once.
     Problems are short English reasons: missing path, broken link, unreadable folder, special file.
@@ -46,10 +48,12 @@ def _walk(top: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, str | N
                 continue
             seen.add(identity)
             try:
-                children = _children(path)
+                children, hidden = _children(path)
             except OSError as exc:
                 yield path, f"cannot read folder: {exc.strerror or exc}"
                 continue
+            for entry in hidden:
+                yield entry, HIDDEN
             stack.extend(reversed(children))
         elif stat.S_ISREG(info.st_mode):
             if identity not in seen:
@@ -59,14 +63,11 @@ def _walk(top: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, str | N
             yield path, "not a regular file (device, pipe or socket); skipped"
 
 
-def _children(folder: Path) -> list[Path]:
+def _children(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The entries to walk, and the hidden ones (reported as HIDDEN, not read)."""
     with os.scandir(folder) as entries:
-        names = sorted(
-            entry.name
-            for entry in entries
-            if not entry.name.startswith(".") and not entry.name.endswith(SIDECAR_SUFFIX)
-        )
-    return [folder / name for name in names]
+        names = sorted(entry.name for entry in entries if not entry.name.endswith(SIDECAR_SUFFIX))
+    return ([folder / n for n in names if not n.startswith(".")], [folder / n for n in names if n.startswith(".")])
 
 
 def _stat_problem(path: Path, exc: OSError) -> str:
