@@ -114,14 +114,17 @@ def laws_report(jobs: int) -> dict:
 # can be shorter (政府工作报告 + its meeting line), longer (…全文（郭建英）) or arranged otherwise
 # (2020年保定市政府工作报告 vs 保定市政府工作报告——2020年…会议上). Two titles match when
 #   (a) they are equal once spaces, punctuation and dashes are removed (NFKC, simplified), or
-#   (b) both name the same place, the same year and the same 文种, each read from the title
-#       itself: the place is the most specific gazetteer place it names; the year is a year it
+#   (b) their main titles (before the subtitle dash, edition notes dropped) are equal, unless that
+#       is a bare 文种 (政府工作报告), or
+#   (c) both name the same place, the same year and the same 文种, each read from the title
+#       itself: the place is the most specific place it names in full (the gazetteer's names); the year is a year it
 #       writes, or, for a title that names its numbered meeting (第十三届…第三次会议, 十六届人大七次会议)
 #       but no year, that side's year (the manifest's year, our extracted year); the 文种 is the
 #       longest doctypes.txt word that ends the title or one of its dash-separated parts, after
 #       edition notes (全文, （摘要）, （节选）, （摘登）) are dropped.
 # A bare 政府工作报告 names no place or year and so matches only a bare 政府工作报告.
 
+_LEVEL = {"county": 3, "city": 2, "province": 1}
 _EDITION = re.compile(r"(?:[(（【\[][^()（）【】\[\]]{0,12}[)）】\]]|全文|摘要|节选|摘登)+$")
 _MEETING = re.compile(r"届.{0,16}?次会议|届人大.{1,3}次会议")
 
@@ -136,14 +139,13 @@ def _title_key(title: str, side_year: int | None) -> tuple | None:
     """(place, year, 文种) a title names, or None when it does not name all three."""
     from kb.analysis import normalize
     from kb.meta.dates import years_in
-    from kb.meta.places import find_places
-    from kb.meta.title import doctype_words
+    from kb.meta.title import doctype_words, named_places
 
     norm = unicodedata.normalize("NFKC", normalize(title or "")).strip()
     if not norm:
         return None
-    found = find_places(norm, norm)
-    place = (found.counties or found.cities or found.provinces or [None])[0]
+    named = sorted(named_places(norm, min_length=2), key=lambda n: -_LEVEL.get(n[1], 0))
+    place = named[0][0] if named else None
     years = set(years_in(norm))
     if not years and side_year and _MEETING.search(norm):
         years = {side_year}
@@ -159,10 +161,21 @@ def _title_key(title: str, side_year: int | None) -> tuple | None:
     return place, frozenset(years), kind
 
 
+def _main_title(title: str) -> str:
+    """The title before its subtitle (——在…会议上) and edition notes, normalised; empty for a bare 文种."""
+    from kb.meta.title import is_generic
+
+    main = _EDITION.sub("", re.split(r"[—―]+|--", unicodedata.normalize("NFKC", title or ""))[0].strip())
+    return "" if not main or is_generic(main) else _title_norm(main)
+
+
 def title_matches(ours: str | None, want: str | None, our_year: int | None, want_year: int | None) -> bool:
     if not ours or not want:
         return False
     if _title_norm(ours) == _title_norm(want):
+        return True
+    main_ours, main_want = _main_title(ours), _main_title(want)
+    if main_ours and main_ours == main_want:
         return True
     a, b = _title_key(ours, our_year), _title_key(want, want_year)
     return a is not None and b is not None and a[0] == b[0] and a[2] == b[2] and bool(a[1] & b[1])

@@ -1,9 +1,14 @@
 """Raw text -> clean text: scrape noise removed, entities and line breaks repaired.
 
+Scrape noise is what a web page or a document-sharing site put around the document: header
+blocks (the site's dates, author, counters), truncated excerpts, crumbs, menus and widgets (also
+when the page's markup split them one item per line), newspaper page furniture.
+
 The clean text is what is stored and shown, so it keeps the document's own characters
 (full-width punctuation, traditional characters): normalisation (NFKC, case, traditional ->
 simplified) belongs to matching only (``kb.analysis.normalize``). Noise patterns
-(``data/noise.txt``) are matched against each line's NFKC form, so one pattern covers both widths.
+(``data/noise.txt``) are matched against each line's NFKC form with traditional characters
+simplified, so one pattern covers both widths and both scripts.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from kb.config import DATA_DIR, read_word_list
+from kb.textview import rule_view
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
 # A line ending with one of these closes its sentence; a wrapped line usually does not.
@@ -40,19 +47,18 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 class NoisePatterns:
     lines: tuple[re.Pattern, ...]
     inline: tuple[re.Pattern, ...]
+    blocks: tuple[re.Pattern, ...] = ()
+    menu_words: tuple[re.Pattern, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> "NoisePatterns":
-        lines, inline = [], []
+        kinds: dict[str, list[re.Pattern]] = {"line": [], "inline": [], "block": [], "menu": []}
         for entry in read_word_list(path):
             kind, pattern = re.split(r"\s+", entry, maxsplit=1)
-            if kind == "line":
-                lines.append(re.compile(pattern))
-            elif kind == "inline":
-                inline.append(re.compile(pattern))
-            else:
+            if kind not in kinds:
                 raise ValueError(f"{path}: unknown pattern kind {kind!r} in line {entry!r}")
-        return cls(tuple(lines), tuple(inline))
+            kinds[kind].append(re.compile(f"(?m)^(?:{pattern})$" if kind == "block" else pattern))
+        return cls(tuple(kinds["line"]), tuple(kinds["inline"]), tuple(kinds["block"]), tuple(kinds["menu"]))
 
     @property
     def _line_pattern(self) -> re.Pattern | None:
@@ -66,6 +72,9 @@ class NoisePatterns:
     def is_noise_line(self, line: str) -> bool:
         pattern = self._line_pattern
         return bool(pattern and pattern.fullmatch(line))
+
+    def is_menu_word(self, line: str) -> bool:
+        return any(p.fullmatch(line) for p in self.menu_words)
 
 
 @lru_cache(maxsize=1)
@@ -85,11 +94,62 @@ def clean(raw: str, noise: NoisePatterns | None = None) -> str:
         text = pattern.sub("", text)
     text = _TRAILING_SPACE.sub("", text)
     lines = [line.strip() for line in text.split("\n")]
-    lines = ["" if line and noise.is_noise_line(unicodedata.normalize("NFKC", line).strip()) else line
-             for line in lines]
+    lines = drop_noise_lines(lines, noise)
     lines = join_wrapped_lines(lines)
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+# A menu item, a crumb step or a widget button: a short line that is no sentence.
+MENU_ITEM_CHARS = 8
+_SENTENCE_MARK = re.compile(r"[。，；！？、,;!?]")
+MIN_MENU_WORDS = 2
+
+
+def drop_noise_lines(lines: list[str], noise: NoisePatterns) -> list[str]:
+    """Blank the lines that are noise: each alone (line patterns), together (block patterns over
+    consecutive non-blank lines) or as a navigation menu split one item per line."""
+    # one pattern for either width and either script: 阅读：175 and 首頁 > 政務公開 are noise too
+    norm = [rule_view(unicodedata.normalize("NFKC", line)).strip() if line else "" for line in lines]
+    drop = [bool(n) and noise.is_noise_line(n) for n in norm]
+    filled = [i for i, n in enumerate(norm) if n]
+    if noise.blocks and filled:
+        joined = "\n".join(norm[i] for i in filled)
+        starts = [0]
+        for i in filled[:-1]:
+            starts.append(starts[-1] + len(norm[i]) + 1)
+        for pattern in noise.blocks:
+            for match in pattern.finditer(joined):
+                if match.end() > match.start():
+                    first = bisect_right(starts, match.start()) - 1
+                    last = bisect_right(starts, match.end() - 1) - 1
+                    for k in range(first, last + 1):
+                        drop[filled[k]] = True
+    if noise.menu_words:
+        for run in _short_line_runs(norm, filled, noise.is_menu_word):
+            if sum(noise.is_menu_word(norm[i]) for i in run) >= MIN_MENU_WORDS:
+                for i in run:
+                    drop[i] = True
+    return ["" if flag else line for line, flag in zip(lines, drop)]
+
+
+def _short_line_runs(norm: list[str], filled: list[int], noise_menu_word) -> list[list[int]]:
+    """Runs of consecutive non-blank lines (blank lines between them do not end a run) that are
+    each short and no sentence: how a page's menu reads when its markup puts an item per line."""
+    runs, run = [], []
+    for i in filled:
+        line = norm[i]
+        # a line ending with a colon (各位代表：) opens the text, unless it is a crumb's 当前位置：
+        opens = line.endswith(":") and not noise_menu_word(line)
+        if len(line) <= MENU_ITEM_CHARS and not _SENTENCE_MARK.search(line) and not opens:
+            run.append(i)
+        else:
+            if len(run) >= 3:
+                runs.append(run)
+            run = []
+    if len(run) >= 3:
+        runs.append(run)
+    return runs
 
 
 def _decode_entity(match: re.Match) -> str:

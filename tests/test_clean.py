@@ -94,3 +94,44 @@ def test_paragraph_per_line_text_is_not_joined():
 
 def test_control_characters_go():
     assert clean("统战\x00工作\x07") == "统战工作"
+
+
+# --- scraped pages: widgets and menus split one item per line, page furniture, site excerpts ---------
+
+
+def test_widgets_split_one_item_per_line_are_removed():
+    raw = "政府工作报告\n2021年03月02日\n【\n字体：\n大\n中\n小\n】\n[\n推荐朋友\n]\n[字号\n大\n中\n小\n]\nA-\nA+\n正文第一段。"
+    assert clean(raw) == "政府工作报告\n2021年03月02日\n\n正文第一段。"
+
+
+def test_menus_one_item_per_line_are_removed_but_short_headings_stay():
+    menu = "中国政府网\n省人大\n省政府\n长者模式\n|\n繁體中文\n|\n无障碍\n首页\n领导之窗\n当前位置：\n首页\n>>\n领导之窗\n>>\n政府工作报告\n"
+    assert clean(menu + "各位代表：\n正文。") == "各位代表：\n正文。"
+    law = "第一章  总则\n第一条 为了规范管理，制定本条例。\n目  次\n前言\n引言\n1 范围\n2 规范性引用文件"
+    assert clean(law) == law
+
+
+def test_newspaper_page_furniture_is_removed():
+    raw = ("瑞金报 2022年01月20日 第02版：要闻\n版面导航\n上一版  下一版\n政府工作报告（摘要）\n本报记者  曾小林  整理\n"
+           "各位代表：\n正文。\n责任编辑：刘晓燕\n日期：2022-01-20")
+    assert clean(raw) == "政府工作报告（摘要）\n\n各位代表：\n正文。"
+
+
+def test_disclosure_table_fields_go_but_the_documents_number_and_date_stay():
+    raw = "索引号：113301/2022-00031\n发布机构：县政府办公室\n生成日期：2022-03-02\n主题分类：政府工作报告\n文号：\n成文日期：2021年1月5日\n文号：淳政发〔2021〕3号\n关于X的通知"
+    assert clean(raw) == "成文日期：2021年1月5日\n文号：淳政发〔2021〕3号\n关于X的通知"
+
+
+def test_a_sites_truncated_excerpt_goes_but_a_documents_abstract_stays():
+    assert clean("内容摘要：各位代表：现在，我代表县人民政府…\n各位代表：") == "各位代表："
+    assert clean("导读：1月8日，某县人代会开幕。\n正文。") == "导读：1月8日，某县人代会开幕。\n正文。"
+    assert clean("摘要：本文研究高阳县毛巾产业集群。\n正文。") == "摘要：本文研究高阳县毛巾产业集群。\n正文。"
+
+
+def test_publication_stamps_go_but_a_documents_own_dates_stay():
+    raw = "2021-01-20 16:30\n2011年01月13日 16:40\n添加时间 2026/2/12 15:20:47  浏览次数 4034 次\n发布时间：2020/1/8 11:20:49    信息发布人：管理员\n[内容来源：http://example.org/a?id=1]\n正文。\n（2021年1月20日）\n2021年1月20日"
+    assert clean(raw) == "正文。\n（2021年1月20日）\n2021年1月20日"
+
+
+def test_noise_lines_are_recognised_in_either_script():
+    assert clean("首頁 > 政務公開 > 規劃計劃\n閱讀：12 評論：0\n雲和縣政府工作報告") == "雲和縣政府工作報告"

@@ -33,24 +33,47 @@ def known_keys() -> tuple[str, ...]:
 
 def extract(text: str, title_hint: str | None = None, path: str | None = None) -> tuple[dict, str]:
     """Metadata found in clean text (and the file name); returns ``(metadata, text)``: a glued
-    title gets a line of its own. The title keeps the document's own characters; the rules read
-    the text with full-width punctuation folded (``fold_width``: same offsets)."""
-    title, text = _title_as_written(text, title_hint)
+    title gets a line of its own. The title keeps the document's own characters; the title and
+    date rules read ``kb.textview.rule_view`` of the text (full-width folded, traditional
+    simplified: same offsets). ``provenance`` says where the title and the year came from;
+    ``title_source`` is text, format (the reader's title) or composed (place + year + 文种)."""
+    import re
+
+    from kb.meta.dates import find_year
+    from kb.meta.title import compose_title, document_kind
+    from kb.textview import rule_view
+
+    found, text, view = _title_as_written(text, title_hint)
+    hint_view = rule_view(title_hint) if title_hint else None
+    title_view = found.render(view, hint_view) if found else ""
+    is_report = bool(document_kind(view)) or "工作报告" in title_view or bool(re.match(r"\s*各位代表", view))
+    dated = find_year(view, title_view, found.line if found.source == "text" else None, is_report)
+    if not found or found.generic:  # no title line, or only a bare 文种: a catalogue title
+        found = compose_title(view, found, dated.year, dated.where, text) or found
+    shown_title = " ".join(found.render(text, title_hint).split()) if found else ""
+    title = unicodedata.normalize("NFKC", shown_title)
     lines = [unicodedata.normalize("NFKC", line).strip() for line in text.split("\n") if line.strip()]
-    shown_title, title = title, unicodedata.normalize("NFKC", title)
     title_index = next((i for i, line in enumerate(lines[:25]) if title and title.startswith(line[:12])), None)
     head = lines[: (title_index or 0) + 4] if title_index is not None else lines[:4]
     signature = lines[-6:]
-    year, date = document_year("\n".join(lines), title)
+    year, date, year_where, date_where = dated.year, dated.date, dated.where, dated.date_where or dated.where
     named = filename_date(PurePath(path).stem) if path else None
     if named and not (title and year and str(year) in title):
-        year, date = named.year, named  # a version date in the file name beats dates in the text
+        # a version date in the file name beats dates in the text
+        year, date, year_where = named.year, named, f"file name: {PurePath(path).stem}"
+        date_where = year_where
     norm_title = normalize(title)
     issuers = issuers_of(norm_title, [normalize(x) for x in lines[:40] + lines[-8:]], title_index)
     places = find_places(title, text, head + signature, national=is_national(norm_title, issuers))
     doctype = doctype_of(norm_title, normalize("\n".join(lines[:12])))
+    provenance = {"title": found.where} if found else {}
+    if year is not None:
+        provenance["year"] = year_where
+        if date is not None:
+            provenance["date"] = date_where
     meta = {
         "title": shown_title,
+        "title_source": found.source if found else None,
         "year": year,
         "date": date.iso() if date else None,
         "counties": places.counties,
@@ -62,22 +85,25 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         "doctype": [doctype] if doctype else [],
         "issuer": issuers,
         "docno": docno_of([normalize(x) for x in lines[:10]]),
+        "provenance": provenance,
     }
     return meta, text
 
 
-def _title_as_written(text: str, hint: str | None) -> tuple[str, str]:
-    """``extract_title`` on the width-folded text, mapped back to the characters as written."""
-    folded = fold_width(text)
-    title, changed = extract_title(folded, fold_width(hint) if hint else hint)
-    if changed != folded:  # a line break put after a glued title: put it in the original too
-        at = next((i for i, (a, b) in enumerate(zip(folded, changed)) if a != b), len(folded))
-        if changed[:at] + changed[at + 1:] == folded:
-            text, folded = text[:at] + changed[at] + text[at:], changed
-    if hint and title == fold_width(hint).strip():
-        return hint.strip(), text
-    at = folded.find(title) if title else -1
-    return (text[at:at + len(title)] if at >= 0 else title), text
+def _title_as_written(text: str, hint: str | None):
+    """``(title, text, view)``: the title found in the rule view of the text (or of the format's
+    title ``hint``), as pieces that cut it out of the characters as written; the text gets a line
+    break after a glued title; ``view`` is the text's rule view."""
+    from kb.meta.title import find_title
+    from kb.textview import rule_view
+
+    view = rule_view(text)
+    found, changed = find_title(view, rule_view(hint) if hint else None)
+    if changed != view:  # a line break put after a glued title: put it in the original too
+        at = next((i for i, (a, b) in enumerate(zip(view, changed)) if a != b), len(view))
+        if changed[:at] + changed[at + 1:] == view:
+            text, view = text[:at] + changed[at] + text[at:], changed
+    return found, text, view
 
 
 def normalize_given(fields: dict, origin: str) -> dict:
