@@ -1,12 +1,44 @@
-"""Sectors (policy domains) from weighted keyword evidence; taxonomy and thresholds in
-kb/data/sectors.toml (see its header for the scoring)."""
+"""Sectors (policy domains) a reader would assign, from weighted keyword evidence read according to
+the document's shape. Taxonomy, weights, shapes and thresholds live in kb/data/sectors.toml.
+
+Evidence. A sector's score adds up, over its keywords (and, in headings, its naming phrases):
+
+* ``body_weight × log2(1 + D)`` where D is the sector's weighted keyword occurrences per 10,000
+  characters (texts shorter than ``density_floor_chars`` count as that long): density, so that a
+  long report mentioning every area once does not collect them all, and one logarithm per sector,
+  so that twenty weak keywords mentioned once do not outweigh a subject mentioned a hundred times;
+* ``weight × title_weight`` for each keyword in the title;
+* ``weight × heading_weight × log2(1 + headings holding it)`` for section headings (一、…, （三）…,
+  markdown ``#`` in reports; 第二章 … in laws, whose （一） are list items), a heading's text running
+  to its first full stop. In a heading, a sector's ``names`` and ``heading_words`` (broad words such
+  as 农业, 文化 that name an area only in a heading) count with ``naming_weight``: a report's
+  headings name the areas it covers.
+
+A text span counts for one keyword only, the longest that matches there (民族宗教事务局 is not also
+民族宗教 and 宗教事务).
+
+Shapes (``[[shape]]``, chosen by doctype, else by structure) say how many sectors a kind of
+document has and how evidence is read:
+
+* single-subject (laws, regulations, rules, notices …): about one area, maybe a second; a sector
+  named in the title ranks before any that only the body supports;
+* comprehensive (work reports, summaries, resolutions …, or any long text with report headings): a
+  sector whose ``names`` phrase appears in a heading is one of the areas the report covers.
+
+Selection: sectors whose score reaches ``min_score`` and ``relative_min`` × the best score, at most
+``max_sectors`` of them, strongest first. Counts are of the most specific sectors: a child (乡村振兴)
+stands for its parent (农业林业水利), which follows it in the list so that filtering by the parent
+finds the child's documents too; a parent supported only through its child is not a sector of its
+own. ``explain`` says why, per sector: the title keywords, headings and body keywords behind it.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import ahocorasick
@@ -16,38 +48,95 @@ from kb.config import DATA_DIR
 
 TAXONOMY = DATA_DIR / "sectors.toml"
 
+# A section heading: 一、 （三） 第二章 第一部分 or markdown #, at the start of a line. Its text runs to
+# the first full stop or semicolon (work reports often start a paragraph with its heading sentence).
+_SECTION = re.compile(r"^\s*(?:#{1,6}\s*|[一二三四五六七八九十]{1,3}\s*[、．.]|[(（]\s*[一二三四五六七八九十]{1,3}\s*[)）])")
+_REPORT_SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、．.]|[(（]\s*[一二三四五六七八九十]{1,3}\s*[)）])")
+_CHAPTER = re.compile(r"^\s*#{0,6}\s*第[一二三四五六七八九十]{1,3}(?:章|编|部分)\s")
+_HEADING_END = re.compile(r"[。；;！!？?]")
+MAX_HEADING_CHARS = 60
+# what a phrase found in a heading is to its sector, besides a keyword (which has a weight)
+NAMES = "names"  # it names the sector outright: a comprehensive document covers that area
+HEADING_WORD = "heading word"  # a broad word that names the area in a heading only
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    doctypes: frozenset = frozenset()
+    max_sectors: int = 4
+    relative_min: float = 0.2
+    title_led: bool = False  # a sector named in the title ranks before the body's
+    headings: str = "sections"  # which headings are read: "sections" (一、 （三） #) or "chapters" (第二章)
+    named_in_heading: bool = False  # a heading that names a sector makes it one
+    min_report_headings: int = 0  # with no doctype, this many report headings select the shape
+    min_chars: int = 0  # ... in a text at least this long
+
+
+DEFAULT_SHAPE = Shape("default")
+
 
 @dataclass(frozen=True)
 class Taxonomy:
     names: tuple[str, ...]
     parents: dict
     settings: dict
-    automaton: object  # keyword -> [(sector, weight)]
+    automaton: object  # keyword -> (keyword, ((sector, weight), ...))
     naming: dict  # sector -> the phrases that name it outright
+    shapes: tuple[Shape, ...] = ()
+    heading_automaton: object = None  # keywords and naming phrases -> (phrase, ((sector, weight), ...), names)
 
     @classmethod
     def load(cls, path=TAXONOMY) -> "Taxonomy":
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+        settings = data.get("settings", {})
         keywords: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        in_headings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         names, parents, naming = [], {}, {}
         for sector in data.get("sector", []):
             name = sector["name"]
             names.append(name)
-            if sector.get("names"):
-                naming[name] = tuple(analysis.normalize(n) for n in sector["names"])
             if sector.get("parent"):
                 parents[name] = sector["parent"]
             for word, weight in (sector.get("keywords") or {}).items():
                 keywords[analysis.normalize(word)].append((name, float(weight)))
+            naming[name] = tuple(analysis.normalize(n) for n in sector.get("names", ()))
+            for phrase in naming[name]:
+                in_headings[phrase].append((name, NAMES))
+            for phrase in (analysis.normalize(n) for n in sector.get("heading_words", ())):
+                if phrase not in naming[name]:
+                    in_headings[phrase].append((name, HEADING_WORD))
         unknown = set(parents.values()) - set(names)
         if unknown:
             raise ValueError(f"{path}: parent sector(s) not defined: {', '.join(sorted(unknown))}")
-        automaton = ahocorasick.Automaton()
-        for word, targets in keywords.items():
-            automaton.add_word(word, targets)
-        if keywords:
-            automaton.make_automaton()
-        return cls(tuple(names), parents, data.get("settings", {}), automaton if keywords else None, naming)
+        for word, targets in keywords.items():  # in a heading, a keyword counts unless it names its sector
+            named = {s for s, _ in in_headings.get(word, [])}
+            in_headings[word] = in_headings.get(word, []) + [(s, w) for s, w in targets if s not in named]
+        shapes = tuple(
+            Shape(**{**{k: v for k, v in s.items() if k != "doctypes"}, "doctypes": frozenset(s.get("doctypes", ()))})
+            for s in data.get("shape", [])
+        )
+        return cls(tuple(names), parents, settings, _automaton(keywords), naming, shapes, _automaton(in_headings))
+
+    def shape_of(self, doctype: str | None, text: str, report_headings: int) -> Shape:
+        """The shape a doctype names; with none, the first whose structure the text has."""
+        for shape in self.shapes:
+            if doctype and doctype in shape.doctypes:
+                return shape
+        for shape in self.shapes:
+            if shape.min_report_headings and report_headings >= shape.min_report_headings and len(text) >= shape.min_chars:
+                return shape
+        return next((s for s in self.shapes if s.name == self.settings.get("default_shape")), DEFAULT_SHAPE)
+
+
+def _automaton(phrases: dict):
+    if not phrases:
+        return None
+    automaton = ahocorasick.Automaton()
+    for phrase, targets in phrases.items():
+        automaton.add_word(phrase, (phrase, tuple(targets)))
+    automaton.make_automaton()
+    return automaton
 
 
 @lru_cache(maxsize=1)
@@ -55,51 +144,134 @@ def taxonomy() -> Taxonomy:
     return Taxonomy.load()
 
 
-def scores(title: str, text: str, tax: Taxonomy | None = None) -> dict[str, float]:
-    """Each sector's evidence score for a document."""
+@dataclass
+class Evidence:
+    """What speaks for one sector in one document."""
+
+    score: float = 0.0
+    title: list = field(default_factory=list)  # keywords in the title
+    headings: list = field(default_factory=list)  # headings that name it or hold its keywords
+    body: Counter = field(default_factory=Counter)  # keyword -> occurrences
+    named_in_heading: bool = False
+
+    def reason(self, limit: int = 3) -> str:
+        parts = []
+        if self.title:
+            parts.append("title: " + ", ".join(self.title[:limit]))
+        if self.headings:
+            parts.append("headings: " + " | ".join(h[:30] for h in self.headings[:2]))
+        if self.body:
+            parts.append("body: " + ", ".join(f"{w}×{n}" for w, n in self.body.most_common(limit)))
+        return "; ".join(parts)
+
+
+def _matches(automaton, text: str) -> Counter:
+    """Phrase -> occurrences, a span counting for the longest phrase there."""
+    found: Counter = Counter()
+    for _, (word, _targets) in automaton.iter_long(text):
+        found[word] += 1
+    return found
+
+
+def headings_of(text: str, kind: str = "sections") -> list[str]:
+    """Section heading texts, in order: "sections" are a report's 一、 （三） and markdown #,
+    "chapters" a law's 第二章 (its （一） are list items)."""
+    pattern = _CHAPTER if kind == "chapters" else _SECTION
+    out = []
+    for line in text.split("\n"):
+        if len(line) > 2 and pattern.match(line):
+            head = _HEADING_END.split(line.strip(), 1)[0]
+            if len(head) <= MAX_HEADING_CHARS:
+                out.append(head)
+    return out
+
+
+def evidence(title: str, text: str, tax: Taxonomy | None = None, headings: list[str] = (),
+             named_in_heading: bool = False) -> dict[str, Evidence]:
+    """Each sector's evidence in a document (normalised title and text)."""
     tax = tax or taxonomy()
     if tax.automaton is None:
         return {}
-    title_weight = tax.settings.get("title_weight", 3.0)
-    in_body: dict[int, tuple[list, int]] = {}
-    for _, targets in tax.automaton.iter(analysis.normalize(text)):
-        entry = in_body.get(id(targets))
-        in_body[id(targets)] = (targets, (entry[1] if entry else 0) + 1)
-    in_title = {id(t): t for _, t in tax.automaton.iter(analysis.normalize(title or ""))} if title else {}
-    total: dict[str, float] = defaultdict(float)
-    for key in set(in_body) | set(in_title):
-        targets = in_body[key][0] if key in in_body else in_title[key]
-        count = in_body[key][1] if key in in_body else 0
-        evidence = math.log2(1 + count) + (title_weight if key in in_title else 0.0)
-        for sector, weight in targets:
-            total[sector] += weight * evidence
-    return dict(total)
-
-
-def classify(title: str, text: str, tax: Taxonomy | None = None, doctype: str | None = None) -> list[str]:
-    """The document's sectors, strongest first; a sector brings its parent along (after it).
-
-    ``doctype``: comprehensive reports (settings.summary_doctypes) cover every area they name."""
-    tax = tax or taxonomy()
-    found = scores(title, text, tax)
-    if not found:
-        return []
     settings = tax.settings
-    best = max(found.values())
-    norm = analysis.normalize(f"{title}\n{text}")
-    summary = doctype in settings.get("summary_doctypes", [])
-    named = {s for s, phrases in tax.naming.items() if summary and any(p in norm for p in phrases)}
+    title_weight = settings.get("title_weight", 3.0)
+    heading_weight = settings.get("heading_weight", 1.5)
+    naming_weight = settings.get("naming_weight", 2.0)
+    per = 10000 / max(len(text), settings.get("density_floor_chars", 3000))
+    out: dict[str, Evidence] = defaultdict(Evidence)
+    density: dict[str, float] = defaultdict(float)  # weighted occurrences per 10,000 characters
+    for word, count in _matches(tax.automaton, text).items():
+        for sector, weight in tax.automaton.get(word)[1]:
+            density[sector] += weight * count * per
+            out[sector].body[word] = count
+    body_weight = settings.get("body_weight", 2.0)
+    for sector, d in density.items():
+        out[sector].score += body_weight * math.log2(1 + d)
+    for word in _matches(tax.automaton, title) if title else ():
+        for sector, weight in tax.automaton.get(word)[1]:
+            out[sector].score += weight * title_weight
+            out[sector].title.append(word)
+    in_headings: dict[tuple, list[str]] = defaultdict(list)  # (sector, phrase, weight) -> headings
+    for head in headings:
+        for phrase in _matches(tax.heading_automaton, head):
+            for sector, weight in tax.heading_automaton.get(phrase)[1]:
+                in_headings[sector, phrase, weight].append(head)
+    for (sector, phrase, weight), heads in in_headings.items():
+        ev = out[sector]
+        ev.score += (naming_weight if weight in (NAMES, HEADING_WORD) else weight) * heading_weight * math.log2(1 + len(heads))
+        ev.headings.extend(h for h in heads if h not in ev.headings)
+        ev.named_in_heading |= named_in_heading and weight == NAMES
+    return dict(out)
 
-    def qualifies(sector: str, score: float) -> bool:
-        if sector in named and score >= settings.get("named_min_score", settings.get("min_score", 3.0)):
-            return True
-        return score >= settings.get("min_score", 3.0) and score >= settings.get("relative_min", 0.0) * best
 
-    chosen = [s for s, v in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])) if qualifies(s, v)]
-    chosen = chosen[: settings.get("max_sectors", 5) + (len(named) if summary else 0)]
-    result: list[str] = []
-    for sector in chosen:
-        for name in (sector, tax.parents.get(sector)):
-            if name and name not in result:
-                result.append(name)
+def explain(title: str, text: str, tax: Taxonomy | None = None, doctype: str | None = None) -> dict[str, str]:
+    """The document's sectors, strongest first, each with why: the title keywords, headings and
+    body keywords behind it (a child's parent follows the child, "parent of …")."""
+    tax = tax or taxonomy()
+    settings = tax.settings
+    norm_title, norm_text = analysis.normalize(title or ""), analysis.normalize(text)
+    lines = norm_text.split("\n")
+    shape = tax.shape_of(doctype, norm_text, sum(1 for line in lines if _REPORT_SECTION.match(line)))
+    found = evidence(norm_title, norm_text, tax, headings_of(norm_text, shape.headings), shape.named_in_heading)
+    if not found:
+        return {}
+    best = max(ev.score for ev in found.values())
+    min_score = settings.get("min_score", 3.0)
+    named_min = settings.get("named_min_score", min_score)
+
+    def qualifies(ev: Evidence) -> bool:
+        if (ev.named_in_heading or (shape.title_led and ev.title)) and ev.score >= named_min:
+            return True  # what the title or a heading names needs no comparison with the rest
+        return ev.score >= min_score and ev.score >= shape.relative_min * best
+
+    def priority(item):  # named in a heading, then (single-subject) named in the title, then score
+        name, ev = item
+        return (not ev.named_in_heading, not (shape.title_led and ev.title), -ev.score, name)
+
+    chosen: list[str] = []
+    for name, ev in sorted(found.items(), key=priority):
+        if len(chosen) >= shape.max_sectors:
+            break
+        if not qualifies(ev) or any(tax.parents.get(c) == name for c in chosen):
+            continue  # a parent comes along with its child
+        if tax.parents.get(name) in chosen:
+            continue  # the parent, better supported, covers its child (科教兴国: 科技教育, not 教育)
+        chosen.append(name)
+    if not shape.title_led:
+        chosen.sort(key=lambda name: -found[name].score)  # strongest first
+    result: dict[str, str] = {}
+    for name in chosen:
+        result[name] = found[name].reason()
+        parent = tax.parents.get(name)
+        if parent and parent not in result:
+            result[parent] = f"parent of {name}"
     return result
+
+
+def classify(title: str, text: str, tax: Taxonomy | None = None, doctype: str | None = None,
+             reasons: dict | None = None) -> list[str]:
+    """The document's sectors, strongest first; a sector brings its parent along (after it).
+    ``reasons``, if given, is filled with sector -> why (see ``explain``)."""
+    found = explain(title, text, tax, doctype)
+    if reasons is not None:
+        reasons.update(found)
+    return list(found)
