@@ -1,6 +1,6 @@
 """Metadata accuracy on real documents nobody here wrote.
 
-    python -m bench.metadata [--laws] [--labels] [--work-reports] [--json OUT]
+    python -m bench.metadata [--laws] [--labels] [--work-reports] [--sector-labels] [--json OUT]
 
 * ``--laws``: all of ../shared/corpus/laws against its manifest: our first county (for county-level
   places) or first city vs ``place``; our year vs ``year``.
@@ -14,7 +14,11 @@
   manifest names something the file does not hold (bench/labels/work-reports-audit.jsonl, written
   by reading the files), both figures are printed: against the manifest as it is, and audited.
 
-All three by default. Figures are printed, never asserted.
+* ``--sector-labels``: sectors on the held-out set bench/labels/sectors.jsonl (labelled blind,
+  never tuned on), overall and per corpus; ``--misses`` lists the documents that differ.
+
+Sectors are compared as the labels write them: most specific only (``most_specific``).
+All by default. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from bench.corpora import ROOT, SHARED
 
 LABELS = ROOT / "bench" / "labels" / "metadata.jsonl"
+SECTOR_LABELS = ROOT / "bench" / "labels" / "sectors.jsonl"  # held out: sectors labelled blind
 WORK_REPORTS = SHARED / "corpus" / "work-reports"
 WORK_REPORTS_AUDIT = ROOT / "bench" / "labels" / "work-reports-audit.jsonl"
 LIST_FIELDS = ("counties", "cities", "provinces", "sectors", "doctype", "issuer")
@@ -246,6 +251,56 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
+def most_specific(sectors: list[str], parents: dict) -> list[str]:
+    """Sectors compared as the labels write them (bench/labels/README.md: "when a child sector
+    applies, only the child is listed"): a parent listed with its own child is implied by it and
+    left out, on both sides. The product lists the parent too, so that filtering by it finds the
+    child's documents; a parent listed alone is a claim of its own."""
+    implied = {parents[s] for s in sectors if s in parents}
+    return [s for s in sectors if s not in implied]
+
+
+def sector_labels_report(jobs: int, misses: bool = False) -> dict:
+    """Sectors against bench/labels/sectors.jsonl, held out: labelled blind, never tuned on."""
+    if not SECTOR_LABELS.exists():
+        return {"skipped": f"{SECTOR_LABELS} not present"}
+    rows = [json.loads(line) for line in SECTOR_LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    present = [row for row in rows if (SHARED / row["path"]).exists()]
+    if not present:
+        return {"skipped": f"none of the labelled documents is under {SHARED}"}
+    found = extract_all([str(SHARED / row["path"]) for row in present], jobs)
+    from kb.meta.sectors import taxonomy
+
+    parents = taxonomy().parents
+    counts: dict[str, list[int]] = {}  # group -> [tp, fp, fn, first_ok, first_total, documents]
+    per_document = []
+    for row, ours in zip(present, found):
+        want = most_specific(_as_list(row.get("sectors")), parents)
+        got = most_specific(_as_list(ours.get("sectors")), parents)
+        group = row["path"].split("/")[1] if row["path"].startswith("corpus/") else row["path"].split("/")[0]
+        for key in ("all", group):
+            c = counts.setdefault(key, [0, 0, 0, 0, 0, 0])
+            c[0] += len(set(want) & set(got))
+            c[1] += len(set(got) - set(want))
+            c[2] += len(set(want) - set(got))
+            c[3] += bool(want) and bool(got) and got[0] == want[0]
+            c[4] += bool(want)
+            c[5] += 1
+        if set(want) != set(got):
+            per_document.append({"path": row["path"], "want": want, "got": got,
+                                 "why": (ours.get("provenance") or {}).get("sectors")})
+    report = {"documents": len(present), "groups": {}}
+    for key, (tp, fp, fn, first_ok, first_total, n) in counts.items():
+        precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+        report["groups"][key] = {
+            "documents": n, "precision": round(precision, 3), "recall": round(recall, 3),
+            "f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
+            "first_correct": f"{first_ok}/{first_total}",
+        }
+    report["per_document"] = per_document
+    return report
+
+
 def labels_report(jobs: int) -> dict:
     if not LABELS.exists():
         return {"skipped": f"{LABELS} not present"}
@@ -263,9 +318,8 @@ def labels_report(jobs: int) -> dict:
         for row, ours in zip(present, found):
             want = _as_list(row.get(field))
             got = _as_list(ours.get(field))
-            if field == "sectors":  # a labelled child implies its parent; compare what the label names
-                implied = {parents[s] for s in want if s in parents}
-                got = [s for s in got if s not in implied or s in want]
+            if field == "sectors":
+                want, got = most_specific(want, parents), most_specific(got, parents)
             tp += len(set(want) & set(got))
             fp += len(set(got) - set(want))
             fn += len(set(want) - set(got))
@@ -308,11 +362,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--laws", action="store_true")
     parser.add_argument("--labels", action="store_true")
     parser.add_argument("--work-reports", action="store_true", dest="work_reports")
-    parser.add_argument("--misses", action="store_true", help="with --work-reports: list every miss")
+    parser.add_argument("--sector-labels", action="store_true", dest="sector_labels",
+                        help="sectors on the held-out set bench/labels/sectors.jsonl")
+    parser.add_argument("--misses", action="store_true", help="with --work-reports or --sector-labels: list every miss")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", metavar="OUT", help="also write the full report (with misses) here")
     args = parser.parse_args(argv)
-    both = not (args.laws or args.labels or args.work_reports)
+    both = not (args.laws or args.labels or args.work_reports or args.sector_labels)
     result = {}
     if args.laws or both:
         result["laws"] = laws_report(args.jobs)
@@ -359,6 +415,18 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"  MISS {doc['path']} {','.join(bad)}: year {got['year']} title {got['title']!r}"
                               f" ({got['title_source']}) place {(got['counties'] or got['cities'] or got['provinces'] or [None])[0]}"
                               f" | want {doc['want']['year']} {doc['want']['title']!r}")
+    if args.sector_labels or both:
+        result["sector_labels"] = held = sector_labels_report(args.jobs)
+        if "skipped" in held:
+            print(f"held-out sector labels: skipped ({held['skipped']})")
+        else:
+            print(f"held-out sector labels ({held['documents']} documents; most specific sectors compared):")
+            print(f"  {'group':18} {'docs':>4} {'P':>6} {'R':>6} {'F1':>6}  first")
+            for key, m in sorted(held["groups"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
+                print(f"  {key:18} {m['documents']:4} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}  {m['first_correct']}")
+            if args.misses:
+                for doc in held["per_document"]:
+                    print(f"  MISS {doc['path']}: want {doc['want']} got {doc['got']}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
