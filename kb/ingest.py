@@ -24,10 +24,10 @@ from pathlib import Path
 from kb import index as kbindex
 from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
-from kb.errors import KBError, UnsupportedFormat
+from kb.errors import FileProblem, KBError, UnsupportedFormat
 from kb.pipeline import document_fields, prepare, prepare_or_error
 from kb.corrections import CorrectionStore
-from kb.read import is_supported, iter_files, unsupported_reason
+from kb.read import ARCHIVE_SUFFIXES, is_supported, iter_files, unsupported_reason
 from kb.read.walk import HIDDEN
 from kb.segments import SegmentWorkers
 
@@ -181,6 +181,9 @@ class Ingest:
     def shown_path(self, path: Path) -> str:
         """The path as users see it: from the folder that was ingested (``samples/报告/a.txt``), or
         the file's name when it was given on its own; never the server's full path."""
+        archive, sep, member = str(path).partition("!/")
+        if sep:
+            return f"{self.shown_path(Path(archive))}!/{member}"
         absolute = path.absolute()
         for top in self._tops:
             if absolute == top:
@@ -191,15 +194,14 @@ class Ingest:
                 continue
         return path.name
 
-    def _candidates(self, searcher, files, bar):
-        """Yield work for the files that need it; note unchanged, duplicates and unreadable files."""
-        seen_sha: dict[str, str] = {}
-        seen_text: dict[str, str] = {}
+    def _units(self, files, bar):
+        """What there is to index: ``(shown name, source, data, (size, mtime), given)`` for each
+        readable file, and for each member of an archive (``archive.zip!/dir/a.docx``); files that
+        cannot be read are noted here."""
         for path in files:
-            source = str(path.resolve())
             suffix = path.suffix.lower()
-            if not is_supported(suffix, self.tables):  # decided by name: never read (nor hash) what we cannot index
-                self._note(path, "skipped", unsupported_reason(suffix, self.tables))
+            if not is_supported(suffix, self.tables) and suffix not in ARCHIVE_SUFFIXES:
+                self._note(path, "skipped", unsupported_reason(suffix, self.tables))  # never read what we cannot index
                 bar.update(1)
                 continue
             try:
@@ -218,6 +220,46 @@ class Ingest:
                 self._note(path, "failed", f"cannot read ({exc.strerror or exc})")
                 bar.update(1)
                 continue
+            source = str(path.resolve())
+            if suffix not in ARCHIVE_SUFFIXES:
+                yield path, source, data, (st.st_size, st.st_mtime), given
+                continue
+            yield from self._members(path, source, data, st.st_mtime, given, bar)
+
+    def _members(self, path: Path, source: str, data: bytes, mtime: float, given: dict, bar):
+        """An archive's members, walked like a folder (its sidecar's metadata applies to all)."""
+        from kb.read.archive import members
+
+        problems: list[str] = []
+        count = 0
+        try:
+            for name, member in members(path, data, problems):
+                member_path = Path(f"{path}!/{name}")
+                count += 1
+                bar.total += 1
+                if not is_supported(member_path.suffix.lower(), self.tables):
+                    self._note(member_path, "skipped", unsupported_reason(member_path.suffix.lower(), self.tables))
+                    bar.update(1)
+                elif not member:
+                    self._note(member_path, "failed", "empty file")
+                    bar.update(1)
+                else:
+                    yield member_path, f"{source}!/{name}", member, (len(member), mtime), given
+        except FileProblem as exc:
+            status = "skipped" if isinstance(exc, UnsupportedFormat) else "failed"
+            self._note(path, status, exc.cause)
+        else:
+            for problem in problems:
+                self._note(f"{path}!/{problem}", "skipped", "left out of the archive")
+            if not count and not problems:
+                self._note(path, "skipped", "an archive with no files in it")
+        bar.update(1)
+
+    def _candidates(self, searcher, files, bar):
+        """Yield work for the files that need it; note unchanged, duplicates and unreadable files."""
+        seen_sha: dict[str, str] = {}
+        seen_text: dict[str, str] = {}
+        for path, source, data, stat, given in self._units(files, bar):
             sha = hashlib.sha256(data).hexdigest()
             doc_id = kbindex.doc_id_for(source)
             stored = searcher.document(id=doc_id)
@@ -241,7 +283,7 @@ class Ingest:
                 seen_text[text_key] = source
             options = {"shown_path": self.shown_path(path), "tables": self.tables, "content": text_key,
                        "corrected": self.corrections.get(doc_id) or {}}
-            yield (source, data, given, (st.st_size, st.st_mtime), options), bool(stored)
+            yield (source, data, given, stat, options), bool(stored)
 
     def _index(self, ix, files, bar):
         with ix.searcher() as searcher:

@@ -103,7 +103,8 @@ _UNSUPPORTED = {
 # message -> the suffixes it is for
 _KINDS = {
     "images of this kind are not read; save it as PNG or JPEG": "heic heif svg ico psd",
-    "archives are not read; unpack it first": "zip rar 7z tar gz tgz bz2 xz zst lz cab iso",
+    "an archive: ingest reads the files in it (kb ingest walks it like a folder)": "zip rar 7z",
+    "archives other than .zip, .7z and .rar are not read; unpack it first": "tar gz tgz bz2 xz zst lz cab iso",
     "spreadsheets of this kind are not read; save it as .xlsx": "et ods numbers",
     "presentations of this kind are not read; save it as .pptx": "dps odp key",
     "audio and video hold no text": "mp3 wav flac aac m4a ogg mp4 m4v mov avi mkv wmv flv webm",
