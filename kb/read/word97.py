@@ -14,6 +14,10 @@ search, as for .docx); of a field only its result is kept (the code, "HYPERLINK 
 Files that carry a .doc name but another format inside (RTF, a .docx, a web page or plain text
 saved as .doc: common in downloads from government sites) are read as what they are, with a warning.
 Word 6/95 files (older than Word 97) are refused with a clear message.
+
+Why this module is long: it is one binary format read from its specification (FIB, piece table,
+paragraph-property tables, field marks, text boxes, disguised files); split, each part would only
+make sense beside the others.
 """
 
 from __future__ import annotations
