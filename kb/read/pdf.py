@@ -45,10 +45,12 @@ _FILE_NAME_TITLE = re.compile(
 
 
 def read(path: Path, data: bytes) -> Extracted:
-    """Read the text layer; ReadError for encrypted, corrupt or image-only PDFs."""
+    """Read the text layer, OCR pages that are scans; ReadError for encrypted, corrupt or blank PDFs,
+    ToolMissing for a scanned PDF when the OCR engine is not installed."""
     if b"%PDF-" not in data[:1024]:
         raise ReadError(path, "not a PDF (no %PDF- header)")
     warnings: list[str] = []
+    reader = "pypdf"
     try:
         pages, title = _pypdf_pages(path, data)
     except ReadError:
@@ -61,6 +63,7 @@ def read(path: Path, data: bytes) -> Extracted:
         except Exception:
             raise ReadError(path, f"corrupt or truncated PDF ({brief(pypdf_error)})") from pypdf_error
         warnings.append(f"read by pdfminer.six: pypdf failed ({brief(pypdf_error)})")
+        reader = "pdfminer.six"
     unreadable = pages.count(None)
     texts = [_clean_page(page or "") for page in pages]
     candidates = [index for index, text in enumerate(texts) if _negligible(text) and pages[index] is not None]
@@ -75,14 +78,14 @@ def read(path: Path, data: bytes) -> Extracted:
     if unreadable:
         warnings.append(f"{unreadable} of {len(pages)} pages could not be read")
     scanned = texts.count("") - unreadable
-    if scanned:
+    if scanned and missing is None:  # else the OCR warning already said which pages and why
         warnings.append(f"{scanned} of {len(pages)} pages have no text layer (scanned?)")
     text = PAGE_BREAK.join(texts)
     tool = None
     if ocr_pages:
         from kb.read import ocr
 
-        tool = f"pypdf + {ocr.tool_name()}"
+        tool = f"{reader} + {ocr.tool_name()}"
     return Extracted(text=text, fmt="pdf", title=title, warnings=warnings, ocr_pages=ocr_pages, tool=tool)
 
 
