@@ -9,12 +9,9 @@ batches: a crash loses at most the batch in flight, never what was committed bef
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
 import hashlib
-import io
 import itertools
-import json
 import os
 import sys
 import time
@@ -25,18 +22,19 @@ from kb import index as kbindex
 from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
 from kb.errors import FileProblem, KBError, UnsupportedFormat
-from kb.pipeline import document_fields, prepare, prepare_or_error
+from kb.pipeline import prepare, prepare_or_error
 from kb.corrections import CorrectionStore
+from kb.maintain import reextract, remove  # noqa: F401  (part of this module's interface)
 from kb.read import ARCHIVE_SUFFIXES, is_supported, iter_files, unsupported_reason
 from kb.read.walk import HIDDEN
 from kb.segments import SegmentWorkers
+from kb.usermeta import SIDECAR_SUFFIX, load_manifest, load_sidecar, sidecar_for  # noqa: F401
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
 COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 5000))  # a commit at least this often
 COMMIT_EVERY_SECONDS = float(os.environ.get("KB_COMMIT_EVERY_SECONDS", 120))  # ... and this often
 # Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
 COMMIT_EVERY_POSTINGS = 2_500_000
-SIDECAR_SUFFIX = ".meta.json"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
 
@@ -71,50 +69,6 @@ class Summary:
         parts = ", ".join(f"{n} {status}" for status, n in self.counts.items())
         hidden = f", {self.hidden} hidden entries not read" if self.hidden else ""
         return f"{parts}{hidden} in {self.seconds:.1f} s"
-
-
-# --- user-given metadata ------------------------------------------------------------------------
-
-
-def load_manifest(path: Path) -> dict[str, dict]:
-    """A manifest: CSV with a ``path`` column, or JSON lines with a ``path`` key; list fields in CSV
-    are ``;``-separated. Paths are relative to the manifest's folder. Keyed by resolved path."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
-    rows: list[dict] = []
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
-    else:
-        rows = list(csv.DictReader(io.StringIO(text)))
-    entries: dict[str, dict] = {}
-    for number, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or not row.get("path"):
-            raise ValueError(f"{path}: entry {number} has no path")
-        target = (path.parent / str(row["path"])).resolve()
-        entries[str(target)] = kbmeta.normalize_given(row, f"{path} entry {number}")
-    return entries
-
-
-def sidecar_for(path: Path) -> Path:
-    return path.with_name(path.stem + SIDECAR_SUFFIX)
-
-
-def load_sidecar(path: Path) -> dict:
-    sidecar = sidecar_for(path)
-    if not sidecar.is_file():
-        return {}
-    try:
-        fields = json.loads(sidecar.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{sidecar}: unreadable metadata ({exc})") from None
-    if not isinstance(fields, dict):
-        raise ValueError(f"{sidecar}: metadata must be a JSON object")
-    return kbmeta.normalize_given(fields, str(sidecar))
 
 
 # --- the batch ----------------------------------------------------------------------------------
@@ -415,59 +369,5 @@ def _path_of(stored: dict | None) -> str | None:
     return stored.get("path") if stored else None
 
 
-def remove(index_dir: Path, ids_or_paths: list[str], lock_timeout: float | None = None) -> list[tuple[str, bool]]:
-    """Remove documents by id or source path; returns (what, found) pairs."""
-    ix = kbindex.open_index(index_dir)
-    writer = kbindex.writer(ix, timeout=lock_timeout)
-    outcome = []
-    try:
-        for item in ids_or_paths:
-            removed = writer.delete_by_term("id", item)
-            if not removed:
-                removed = writer.delete_by_term("path", str(Path(item).resolve()))
-            outcome.append((item, bool(removed)))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    return outcome
-
-
-__all__ = ["Ingest", "Summary", "FileResult", "load_manifest", "load_sidecar", "remove", "prepare", "KBError"]
-
-
-def reextract(index_dir: Path, lock_timeout: float | None = None, report=None, ids: set[str] | None = None) -> int:
-    """Re-derive every document's metadata (and analysis) from its stored clean text, for a new
-    gazetteer, taxonomy or rule set; the source files are not needed; staff corrections are applied
-    again. ``ids``: only these documents (after a correction). Returns the count."""
-    from kb.search import KnowledgeBase
-
-    kb = KnowledgeBase(index_dir)
-    ix = kbindex.open_index(Path(index_dir))
-    corrections = CorrectionStore(index_dir).all()
-    writer = kbindex.writer(ix, timeout=lock_timeout)
-    done = 0
-    try:
-        for stored in kb.documents():
-            if ids is not None and stored["id"] not in ids:
-                continue
-            full = kb.document(stored["id"])
-            meta = dict(full.get("meta") or {})
-            given = meta.pop("given", {})
-            for key in ("extracted", "extra"):
-                meta.pop(key, None)
-            meta.pop("corrected", None)
-            fields = document_fields(full["path"], full["sha"], full["text"], given, meta, corrections.get(full["id"]))
-            if meta.get("content"):
-                fields["content"] = meta["content"]
-            writer.update_document(**fields)
-            done += 1
-            if report and done % 500 == 0:
-                report(f"reextract: {done} documents")
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    finally:
-        kb.close()
-    return done
+__all__ = ["Ingest", "Summary", "FileResult", "load_manifest", "load_sidecar", "remove", "reextract", "prepare",
+           "KBError"]
