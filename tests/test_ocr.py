@@ -34,7 +34,8 @@ needs_engine = pytest.mark.skipif(ocr.available() is not None, reason=f"OCR engi
 
 @pytest.fixture(autouse=True)
 def no_cache_unless_asked(monkeypatch):
-    """Each test starts with no cache folder set and no KB_OCR_CACHE."""
+    """Each test starts with no cache folder set, no KB_OCR_CACHE and no progress callback."""
+    monkeypatch.setattr(ocr, "_progress", None)
     monkeypatch.setattr(ocr, "_cache_dir", None)
     monkeypatch.setattr(ocr, "_cache_set", False)
     monkeypatch.delenv(ocr.CACHE_ENV, raising=False)
@@ -187,6 +188,17 @@ def test_multi_page_tiff_is_read_one_frame_at_a_time(tmp_path, fake_engine):
     assert fake_engine == [first.size, second.size]
 
 
+def test_progress_is_reported_after_each_page(tmp_path, fake_engine, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ocr, "_progress", None)
+    ocr.set_progress(lambda path, done, total: calls.append((Path(path).name, done, total)))
+    first, second = Image.open(OCR_FIXTURES / "notice.png"), Image.open(OCR_FIXTURES / "scan.png")
+    image_reader.read(tmp_path / "two.tif", encoded(first, "TIFF", save_all=True, append_images=[second]))
+    ocr.set_progress(lambda *args: 1 / 0)  # a broken callback costs nothing
+    image_reader.read(tmp_path / "one.png", png("scan.png"))
+    assert calls == [("two.tif", 1, 2), ("two.tif", 2, 2)]
+
+
 # --- engine absent ------------------------------------------------------------------------------
 
 
@@ -275,7 +287,10 @@ def test_mixed_pdf_ocrs_only_the_page_without_text(tmp_path, monkeypatch):
     seen = []
     real = ocr.recognize
     monkeypatch.setattr(ocr, "recognize", lambda picture, **k: seen.append(picture.size) or real(picture, **k))
+    progress = []
+    ocr.set_progress(lambda path, done, total: progress.append((Path(path).name, done, total)))
     extracted = pdf.read(tmp_path / "mixed.pdf", mixed_pdf("text", "scan.png"))
+    assert progress == [("mixed.pdf", 1, 1)]
     first, second = extracted.text.split(PAGE_BREAK)
     assert first.startswith("知识库测试文档")
     assert squeezed(second) == squeezed(SCAN)

@@ -41,6 +41,7 @@ def read(path: Path, data: bytes) -> Extracted:
             ocr.check_pixels(image, path)
             # The file's own bytes are the cache key: a cached image is not even decoded.
             texts.append(ocr.recognize(data, path=path))
+            ocr.page_done(path, 1, 1)
         else:
             for index in range(min(frames, MAX_PAGES)):
                 try:
@@ -54,6 +55,7 @@ def read(path: Path, data: bytes) -> Extracted:
                     texts.append("")
                     continue
                 texts.append(ocr.recognize(image, path=path))
+                ocr.page_done(path, index + 1, min(frames, MAX_PAGES))
     if not any(text.strip() for text in texts):
         raise ReadError(path, "OCR found no text in this image")
     return Extracted(

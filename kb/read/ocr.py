@@ -10,6 +10,7 @@ text, clean and degraded, at about the CPU cost of the older ``rapidocr_onnxrunt
 
     text = recognize(png_bytes)          # or a PIL image; path= names the file in errors
     set_cache_dir(index / "ocr-cache")   # or KB_OCR_CACHE=...; default: no cache
+    set_progress(lambda path, done, total: ...)   # after each OCR'd page
 
 The engine is loaded once per process, on first use (ingest workers each load their own;
 KB_OCR_THREADS sets onnxruntime's threads per process). Results are cached as small text files
@@ -26,6 +27,7 @@ import statistics
 import threading
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,7 @@ _engine = None
 _engine_lock = threading.Lock()
 _cache_dir: Path | None = None
 _cache_set = False
+_progress: Callable[[str, int, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,22 @@ def set_cache_dir(path: str | os.PathLike | None) -> None:
     global _cache_dir, _cache_set
     _cache_dir = Path(path) if path is not None else None
     _cache_set = True
+
+
+def set_progress(callback: Callable[[str, int, int], None] | None) -> None:
+    """Call `callback(path, pages_done, pages_to_do)` after each page OCR'd in this process
+    (a long scan takes seconds per page: ingest can show them); None: no calls."""
+    global _progress
+    _progress = callback
+
+
+def page_done(path, done: int, total: int) -> None:
+    """For the readers: one more page of `path` OCR'd. A failing callback never fails the read."""
+    if _progress is not None:
+        try:
+            _progress(str(path), done, total)
+        except Exception:
+            pass
 
 
 def cache_dir() -> Path | None:

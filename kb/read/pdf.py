@@ -123,7 +123,8 @@ def _ocr_pages(path, data, texts, candidates, warnings) -> tuple[int, ToolMissin
             return 0, ToolMissing(path, tool, install, "scanned PDF pages")
         if len(scans) > MAX_OCR_PAGES:
             warnings.append(f"only the first {MAX_OCR_PAGES} of {len(scans)} scanned pages were OCR'd")
-        for index in scans[:MAX_OCR_PAGES]:
+        todo = scans[:MAX_OCR_PAGES]
+        for index in todo:
             page = document[index]
             try:
                 width, height = page.get_size()
@@ -138,6 +139,7 @@ def _ocr_pages(path, data, texts, candidates, warnings) -> tuple[int, ToolMissin
             finally:
                 page.close()
             done += 1
+            ocr.page_done(path, done, len(todo))
             texts[index] = _merge(texts[index], _clean_page(recognised))
     finally:
         document.close()
