@@ -47,7 +47,10 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
     hint_view = rule_view(title_hint) if title_hint else None
     title_view = found.render(view, hint_view) if found else ""
     is_report = bool(document_kind(view)) or "工作报告" in title_view or bool(re.match(r"\s*各位代表", view))
-    dated = find_year(view, title_view, found.line if found.source == "text" else None, is_report)
+    title_line = found.line if found.source == "text" else next(
+        (i for i, line in enumerate(view.split("\n")[:25]) if title_view and line.strip() and title_view.startswith(line.strip()[:12])),
+        None)  # the format's title written again at the top of the text
+    dated = find_year(view, title_view, title_line, is_report)
     if not found or found.generic:  # no title line, or only a bare 文种: a catalogue title
         found = compose_title(view, found, dated.year, dated.where, text) or found
     shown_title = " ".join(found.render(text, title_hint).split()) if found else ""

@@ -12,8 +12,9 @@ The year comes from, in order:
 3. the numbered meeting it names, where data/sessions.toml knows its years (全国人大, 全国政协, 党的
    全国代表大会, provincial congresses);
 4. a work report's own structure: ``一、2019年工作回顾`` (the report is the next year's),
-   ``二、2020年工作安排``, ``刚刚过去的2019年``, the outline ``报告分为…2023年目标任务``: only in a
-   document that is a work report, or that has both a review and a plan heading.
+   ``二、2020年工作安排``, ``刚刚过去的2019年``, the outline ``报告分为…2023年目标任务``, the plan
+   report of the meeting (``2023年…计划执行情况…与2024年…计划``): only in a document that is a
+   work report, or where a review and a plan agree.
 
 Never: a scrape header's dates (gone by now: ``kb.clean``; publication stamps before the title
 and zero-padded CMS dates like ``2021年03月02日`` are passed over too), years in 《quoted titles》,
@@ -163,28 +164,33 @@ def own_date(view: str, title: str = "", title_line: int | None = None) -> YearF
     for n, line in first:  # ——2020年1月21日在…会议上
         if (meeting := _MEETING.match(line)) and (date := _first_date(meeting.group("date"), partial=True)):
             return YearFound(date.year, date if date.month else None, f"meeting date, line {n}: {_short(line)}")
-    for n, line in first:  # (2007年1月30日) under the speaker's line
-        if not _PADDED.search(line) and (date := _date_line(line, False)):
-            return YearFound(date.year, date, f"date line {n}: {_short(line)}")
-    # 2006年2月16日 季允石: below the title or the meeting line (above them a lone date is the page's)
+    signed = _signature(tail)
     anchor = title_line if title_line is not None else next((n - 1 for n, line in first if _MEETING.match(line)), -1)
-    for n, line in first:
-        if n - 1 > anchor and not _PADDED.search(line) and (date := _date_line(line, True)):
-            return YearFound(date.year, date, f"date line {n}: {_short(line)}")
-    for n, line in reversed(tail):
-        core = line.strip("()（） ")
-        whole = FULL_DATE.fullmatch(core) or ISO_DATE.fullmatch(core) or YEAR_MONTH.fullmatch(core)
-        if whole and (date := _date(whole)):
-            return YearFound(date.year, date, f"signature date, line {n}: {line}")
-    # a law's header: adoption, amendment, publication lines; an effective date (施行) only if alone
-    dated = [(n, line) for n, line in head if line != title and (title_line is None or n - 1 > title_line)
-             and (FULL_DATE.match(line.lstrip("(（ ")) or ISO_DATE.match(line.lstrip("(（ ")))
-             and (_ACT.search(line) or len(line) <= 40) and not _PADDED.search(line) and not re.search(r"[,。]", line[:40])]
+    # (2007年1月30日) under the speaker's line; 2006年2月16日 季允石 below the title or the meeting
+    # line (above them a lone date is the page's)
+    for bracketed_only in (True, False):
+        for n, line in first:
+            if (bracketed_only or n - 1 > anchor) and not _PADDED.search(line) \
+                    and (date := _date_line(line, not bracketed_only)):
+                if not date.day and signed.date and (signed.date.year, signed.date.month) == (date.year, date.month):
+                    return signed  # (2020年9月) above, 2020年9月10日 signed below: the fuller one
+                return YearFound(date.year, date, f"date line {n}: {_short(line)}")
+    if signed.year:
+        return signed
+    # a law's header: adoption, amendment, publication lines (an effective date, 施行, only if alone);
+    # a news story's lead that opens with the date (2021年10月2日至7日，灵石县遭遇…); not a sentence
+    # further down that opens with a date it recounts (一九七四年七月十七日，毛主席在…)
+    below = [(n, line) for n, line in head if line != title and (title_line is None or n - 1 > title_line)]
+    lead = below[0][0] if below and title_line is not None else None
+    dated = [(n, line) for n, line in below
+             if (FULL_DATE.match(line.lstrip("(（ ")) or ISO_DATE.match(line.lstrip("(（ "))) and not _PADDED.search(line)
+             and (n == lead or ((_ACT.search(line) or len(line) <= 40) and not re.search(r"[,。]", line[:40])))]
     acts = [(n, line) for n, line in dated if not re.search(r"(?:起)?(?:施行|生效)", line)] or dated
     found = [(d, n, line) for n, line in acts if (d := _first_date(line))]
     if found:
         date, n, line = max(found, key=lambda f: (f[0].year, f[0].month or 0, f[0].day or 0))
-        return YearFound(date.year, date, f"dated header line {n}: {_short(line)}")
+        what = "the lead's date" if n == lead and not _ACT.search(line) else "dated header line"
+        return YearFound(date.year, date, f"{what}, line {n}: {_short(line)}")
     # a later line dates the meeting the document opens with (…第十五届…第三次会议 … 2016年1月12日)
     opening = next((m for _, line in head[:6] if _MEETING.match(line) and (m := _SESSION.search(line))), None)
     if opening:
@@ -192,6 +198,16 @@ def own_date(view: str, title: str = "", title_line: int | None = None) -> YearF
             other = _SESSION.search(line)
             if other and other.groups() == opening.groups() and (date := _first_date(line)):
                 return YearFound(date.year, date, f"the same meeting dated, line {n}: {_short(line)}")
+    return YearFound()
+
+
+def _signature(tail: list[tuple[int, str]]) -> YearFound:
+    """The date a document is signed with: a line near its end that is only a date."""
+    for n, line in reversed(tail):
+        core = line.strip("()（） ")
+        whole = FULL_DATE.fullmatch(core) or ISO_DATE.fullmatch(core) or YEAR_MONTH.fullmatch(core)
+        if whole and (date := _date(whole)):
+            return YearFound(date.year, date, f"signature date, line {n}: {line}")
     return YearFound()
 
 
@@ -244,8 +260,11 @@ def session_of(text: str) -> tuple[int, str] | None:
     """(year, the meeting as written) of the numbered meeting ``text`` names, if its year is known."""
     data = _sessions()
     if found := _NPC.search(text):
-        first = data["npc"]["first_years"].get(str(cn_number(found.group(1))))
-        return (first + cn_number(found.group(2)) - 1, found.group()) if first else None
+        term, session = cn_number(found.group(1)), cn_number(found.group(2))
+        if year := data["npc"].get("sessions", {}).get(f"{term}-{session}"):
+            return year, found.group()
+        first = data["npc"]["first_years"].get(str(term))
+        return (first + session - 1, found.group()) if first else None
     if found := _CPPCC.search(text):
         first = data["cppcc"]["first_years"].get(str(cn_number(found.group(1))))
         return (first + cn_number(found.group(2)) - 1, found.group()) if first else None
@@ -282,6 +301,9 @@ _JUST_PASSED = re.compile(rf"刚刚过去的{_Y}")
 _OUTLINE = re.compile(r"报告(?:共)?分(?:为)?[^。]{0,4}部分")
 _OUTLINE_REVIEW = re.compile(rf"{_Y}(?:的)?(?:主要)?工作(?:的)?回顾")
 _OUTLINE_PLAN = re.compile(rf"{_Y}(?:的)?(?:主要目标任务|目标任务|重点工作|主要任务|工作安排|重点任务)")
+# the plan and budget reports of the same meeting: 2023年…计划执行情况…与2024年…计划(草案)
+_EXECUTION_AND_PLAN = re.compile(r"(?P<done>(?:19|20)\d{2})\s*年[^。;]{0,24}?执行情况[^。;]{0,12}?(?:与|和|及)\s*"
+                                 r"(?P<y>(?:19|20)\d{2})\s*年[^。;]{0,24}?(?:计划|预算)")
 
 
 def structure_year(view: str, is_report: bool) -> YearFound:
@@ -302,6 +324,9 @@ def structure_year(view: str, is_report: bool) -> YearFound:
             plans += [(int(m.group("y")), n, line, "outline") for m in _OUTLINE_PLAN.finditer(line)]
         elif m := _JUST_PASSED.search(line):
             reviews.append((int(m.group("y")) + 1, n, line, "刚刚过去的…年"))
+        elif (m := _EXECUTION_AND_PLAN.search(line)) and int(m.group("y")) == int(m.group("done")) + 1:
+            reviews.append((int(m.group("y")), n, line, "execution and plan"))  # a review and a plan in one
+            plans.append((int(m.group("y")), n, line, "execution and plan"))
         reviewed = reviewed or (heading and "回顾" in line)
     agreed = [p for p in plans if any(r[0] == p[0] for r in reviews)]
     pick = agreed[0] if agreed else (plans[0] if plans else reviews[0] if reviews else None) if is_report else None

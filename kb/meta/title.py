@@ -274,6 +274,9 @@ def _text_title(text: str) -> tuple[Title, str]:
                 return title, text
             if last + 1 < len(head) and kinds[last + 1] in ("meeting", "dash"):
                 sub = head[last + 1]
+                if _names_place_and_year(joined):  # 桐庐县2021年政府工作报告: the subtitle adds nothing
+                    return Title(title.pieces, "text", f"{title.where} (subtitle line {sub.index + 1} left out)",
+                                 title.line), text
                 if len(joined) + (sub.end - sub.start) <= 2 * MAX_TITLE:
                     return _with_subtitle(text, title, sub), text
             if _slogan_pair(text, head, kinds, k, len(group)):  # 决胜全面建成小康社会 / 为夺取… / ——在…上的报告
@@ -364,6 +367,12 @@ def _needs_subject(title: str) -> bool:
     return len(_core(title)) <= 6 or core.startswith(("工作", "总结", "述职", "计划", "要点", "报告"))
 
 
+def _names_place_and_year(title: str) -> bool:
+    """A complete catalogue title: it names its place, its year and its 文种."""
+    return bool(ends_with_doctype(title) and re.search(r"(?:19|20)\d{2}\s*年|[一二][〇○零0九][〇○零0一二三四五六七八九]{2}年", title)
+                and named_places(title, min_length=2))
+
+
 def _with_subtitle(view: str, title: Title, sub: _Line) -> Title:
     text = sub.of(view)
     lead = len(text) - len(text.lstrip("—―- "))
@@ -388,7 +397,8 @@ def _headline(view: str, head: list[_Line], plains: list[tuple[int, Title]]) -> 
 
 
 _LEVEL_RANK = {"county": 3, "city": 2, "province": 1}
-_NAME_END = re.compile(r"(?=([\u4e00-\u9fff]{2,12}?(?:自治县|自治州|自治区|县|区|市|旗|州|盟|省)))")
+_UNIT_CHARS = frozenset("县区市旗州盟省")
+MAX_PLACE_NAME = 13
 
 
 def named_places(text: str, min_length: int = 3) -> list[tuple[str, str, int]]:
@@ -398,16 +408,17 @@ def named_places(text: str, min_length: int = 3) -> list[tuple[str, str, int]]:
     from kb.meta.places import Gazetteer
 
     gaz = Gazetteer.load()
-    found = {}
-    for match in _NAME_END.finditer(text):
-        name, end = match.group(1), match.start() + len(match.group(1))
-        for length in range(len(name), min_length - 1, -1):
-            places = gaz.full.get(name[-length:])
+    found = []
+    for end in range(1, len(text) + 1):
+        if text[end - 1] not in _UNIT_CHARS:
+            continue
+        for length in range(min(MAX_PLACE_NAME, end), min_length - 1, -1):
+            places = gaz.full.get(text[end - length:end])
             if places:
                 place = max(places, key=lambda p: _LEVEL_RANK.get(p.level, 0))
-                found.setdefault(end, (name[-length:], place.level, end - length))
+                found.append((text[end - length:end], place.level, end - length))
                 break
-    return sorted(found.values(), key=lambda f: f[2])
+    return found
 
 
 def _place_level(line: str) -> int:
