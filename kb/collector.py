@@ -15,6 +15,7 @@ from kb import facets as kbfacets
 from kb import highlight, passage, scoring
 from kb.errors import QueryError
 from kb.evaluate import Evaluator, Ranked, match
+from kb.pages import page_at, page_label
 from kb.query import parse
 from kb.results import Hit
 from kb.snapshot import Snapshot
@@ -103,9 +104,15 @@ def hit(run: Run, position: int, snippets: bool = True) -> Hit:
     i = int(run.order[position])
     stored = run.snap.searcher.stored_fields(int(run.ranked.docs[i]))
     exact, score = int(run.ranked.exact[i]), float(run.ranked.scores[i])
+    text = stored.get("text", "")
+    meta = stored.get("meta") or {}
+    page = None
+    if snippets and meta.get("pages"):
+        page = page_at(meta["pages"], highlight.first_match(text, run.strings, run.words))
     return Hit(
         id=stored["id"], path=stored.get("path", ""), title=stored.get("title", ""),
         score=scoring.shown_score(score, exact), exact=exact, facets=kbfacets.hit_values(stored),
         date=stored.get("date"), docno=stored.get("docno"), added=stored.get("added"),
-        snippet=highlight.snippet(stored.get("text", ""), run.strings, run.words) if snippets else "",
+        snippet=highlight.snippet(text, run.strings, run.words) if snippets else "",
+        page=page, page_label=page_label(meta.get("page_labels"), page),
     )

@@ -256,6 +256,8 @@ register(KeywordFacet("doctype", "doctype", "文种", "the kind of document (报
                       ("type", "doctypes", "文种")))
 register(KeywordFacet("issuer", "issuer", "发文机关", "the body that issued or adopted it", ("issuers", "发文机关")))
 register(KeywordFacet("topic", "topics", "主题词", "its key terms", ("topic", "主题词")))
+register(KeywordFacet("source", "source", "来源", "where the text came from: OCR for scans and photos",
+                      ("来源", "text_source")))
 ACCESS = register(AccessFacet("access", "access", "访问级别", "who may see it (kb/data/access.toml)",
                               ("密级", "访问级别", "access_level", "level")))
 

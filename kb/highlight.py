@@ -136,17 +136,41 @@ def _snap_start(text: str, a: int) -> int:
     return a
 
 
-def highlight_all(text: str, strings: tuple[str, ...], words: tuple[str, ...] = ()) -> tuple[str, int]:
+def first_match(text: str, strings: tuple[str, ...], words: tuple[str, ...] = ()) -> int | None:
+    """Where the first match a snippet would show starts (None: no match)."""
+    spans = find_spans(text, compile_strings(tuple(strings)), limit=1)
+    if not spans and words:
+        spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)), limit=1)
+    return spans[0].start if spans else None
+
+
+def highlight_all(text: str, strings: tuple[str, ...], words: tuple[str, ...] = (),
+                  markers: list[tuple[int, str]] = ()) -> tuple[str, int]:
     """The whole text, escaped, every match in ``<mark id="mN">``; returns (html, number of matches).
 
-    Exact strings are marked; if none occurs, the query's words are."""
+    Exact strings are marked; if none occurs, the query's words are. ``markers``: (offset, html)
+    pairs inserted where they fall (page starts), never inside a match."""
     spans = find_spans(text, compile_strings(tuple(strings)))
     if not spans and words:
         spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)))
+    pending = sorted(markers)
     out, pos = [], 0
+
+    def plain(upto: int):
+        nonlocal pos
+        while pending and pending[0][0] <= upto:
+            at, marker = pending.pop(0)
+            at = max(at, pos)
+            out.append(html.escape(text[pos:at]))
+            out.append(marker)
+            pos = at
+        out.append(html.escape(text[pos:upto]))
+        pos = upto
+
     for n, span in enumerate(spans, 1):
-        out.append(html.escape(text[pos:span.start]))
+        plain(span.start)
         out.append(f'<mark id="m{n}">' + html.escape(text[span.start:span.end]) + "</mark>")
         pos = span.end
-    out.append(html.escape(text[pos:]))
+    plain(len(text))
+    out.extend(marker for _, marker in pending)
     return "".join(out), len(spans)

@@ -35,6 +35,7 @@ COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 5000))  # a commi
 COMMIT_EVERY_SECONDS = float(os.environ.get("KB_COMMIT_EVERY_SECONDS", 120))  # ... and this often
 # Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
 COMMIT_EVERY_POSTINGS = 2_500_000
+_USER_OCR_CACHE = os.environ.get("KB_OCR_CACHE")  # set by the user: wins over <index>/ocr-cache
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
 
@@ -239,7 +240,22 @@ class Ingest:
                        "corrected": self.corrections.get(doc_id) or {}}
             yield (source, data, given, stat, options), bool(stored)
 
+    def _ocr_settings(self, bar) -> None:
+        """OCR results cached beside the index (re-ingest costs a hash), one OCR thread per worker
+        process (two workers on two cores), and OCR'd pages shown on the progress bar. Worker
+        processes inherit the environment."""
+        cache = _USER_OCR_CACHE or str(self.index_dir / "ocr-cache")
+        os.environ["KB_OCR_CACHE"] = cache
+        if self.jobs > 1:
+            os.environ.setdefault("KB_OCR_THREADS", "1")
+        from kb.read import ocr
+
+        ocr.set_cache_dir(cache)
+        ocr.set_progress(lambda path, done, total: bar.set_postfix_str(f"OCR {Path(str(path)).name} {done}/{total} 页",
+                                                                        refresh=True))
+
     def _index(self, ix, files, bar):
+        self._ocr_settings(bar)
         with ix.searcher() as searcher:
             work = self._candidates(searcher, files, bar)
             first = list(itertools.islice(work, PARALLEL_MIN_FILES))

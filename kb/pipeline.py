@@ -18,6 +18,7 @@ from kb import facets as kbfacets
 from kb.access import levels
 from kb.facets import FACETS
 from kb.index import doc_id_for
+from kb.pages import page_probes, page_starts
 from kb.read import read_bytes
 from kb.schema import analyzed_fields
 
@@ -34,6 +35,7 @@ def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float], opti
     text = cleaning.clean(extracted.text)
     if not any(ch.isalnum() for ch in text):
         raise ReadError(path, "no text left after cleaning (only noise or symbols)")
+    probes = page_probes(extracted.text, cleaning.clean)
     stored = {
         "format": extracted.fmt,
         "encoding": extracted.encoding,
@@ -43,7 +45,12 @@ def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float], opti
         "title_hint": extracted.title,
         "warnings": extracted.warnings,
         "shown_path": options.get("shown_path") or path.name,
+        "ocr_pages": extracted.ocr_pages,
+        "tool": extracted.tool,
     }
+    if probes:
+        stored["page_probes"] = probes
+        stored["page_labels"] = extracted.page_labels
     if options.get("content"):
         stored["content"] = options["content"]
     fields = document_fields(source, hashlib.sha256(data).hexdigest(), text, given, stored, options.get("corrected"))
@@ -59,8 +66,12 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
     Shared by ingest and by ``reextract`` (which starts from the stored text).
     """
     found, text = kbmeta.extract(text, stored.get("title_hint"), source)
+    if "page_probes" in stored:  # where pages start in the final text (extraction may split a line)
+        stored = {**stored, "pages": page_starts(text, stored["page_probes"])}
+        stored.pop("page_probes")
     found.update(kbfacets.extract(found.get("title") or "", text, found))
     found.update(_access_level(source, found))
+    found["source"] = ["OCR"] if stored.get("ocr_pages") else []
     corrected = corrected or {}
     metadata = kbmeta.merge(found, given, corrected)
     title = metadata.get("title") or Path(source).stem

@@ -19,6 +19,8 @@ class Hit:
     date: str | None = None
     docno: str | None = None
     added: int | None = None  # when it was ingested (seconds)
+    page: int | None = None  # the page (sheet, slide) of the snippet's first match, in paged formats
+    page_label: str | None = None  # how to name it: "第 3 页", a sheet's name
 
     @property
     def year(self) -> int | None:
@@ -27,7 +29,8 @@ class Hit:
 
     def to_dict(self) -> dict:
         data = {"id": self.id, "path": self.path, "title": self.title, "score": round(self.score, 4),
-                "snippet": self.snippet, "date": self.date, "docno": self.docno, "added": self.added}
+                "snippet": self.snippet, "date": self.date, "docno": self.docno, "added": self.added,
+                "page": self.page, "page_label": self.page_label}
         for name, facet in kbfacets.FACETS.items():
             values = self.facets.get(name, [])
             data[facet.field] = values if facet.multi else (values[0] if values else None)

@@ -11,6 +11,7 @@ orders, ``kb.facets`` counts, ``kb.results`` are what comes back.
 from __future__ import annotations
 
 import functools
+import html
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from kb import index as kbindex
 from kb.collector import MAX_LIKE_CHARS, SORTS, Run, collect, hit
 from kb.errors import QueryError
 from kb.evaluate import highlight_terms
+from kb.pages import page_label
 from kb.results import Hit, Results
 from kb.snapshot import Snapshot
 
@@ -182,7 +184,11 @@ class KnowledgeBase:
             strings, words = highlight_terms(query or "")
         except QueryError:
             strings, words = (), ()
-        return highlight.highlight_all(stored.get("text", ""), strings, words)
+        meta = stored.get("meta") or {}
+        starts = meta.get("pages") or []
+        markers = [(at, f'<span class="page-start" id="p{n}">{html.escape(page_label(meta.get("page_labels"), n))}</span>')
+                   for n, at in enumerate(starts, 1)] if len(starts) > 1 else []
+        return highlight.highlight_all(stored.get("text", ""), strings, words, markers)
 
     @_survives_commits
     def document(self, doc_id: str, clearance: int | None = None) -> dict | None:

@@ -92,3 +92,32 @@ def test_shown_paths_start_at_the_ingested_folder(tmp_path, make_docs):
     ingest_paths([root, root / "b.txt"], tmp_path / "index")
     docs = {json.dumps(d["meta"]["shown_path"], ensure_ascii=False) for d in KnowledgeBase(tmp_path / "index").documents()}
     assert docs == {'"docs/报告/a.txt"', '"docs/b.txt"'}
+
+
+def test_hits_in_paged_documents_say_which_page(tmp_path, make_docs):
+    from pathlib import Path
+
+    from kb.search import KnowledgeBase
+
+    pdf = (Path(__file__).parent / "fixtures" / "read" / "chinese.pdf").read_bytes()
+    root = make_docs({"两页.pdf": pdf})
+    ingest_paths([root], tmp_path / "index")
+    kb = KnowledgeBase(tmp_path / "index")
+    hit = kb.search("政府工作报告摘要").hits[0]
+    assert (hit.page, hit.page_label) == (2, "第 2 页")
+    assert kb.search("城乡建设管理").hits[0].page == 1
+    html, _ = kb.highlighted_text(hit.id, "摘要")
+    assert '<span class="page-start" id="p2">第 2 页</span>' in html
+    assert html.index('id="p2"') < html.index("<mark")  # the match is on page 2
+
+
+def test_page_starts_survive_lines_joined_across_a_page_break():
+    from kb.clean import clean
+    from kb.pages import page_at, page_label, page_probes, page_starts
+
+    raw = "第一页的标题\n这一句话从第一页开始，\f一直写到第二页才结束。\n第二页的第二行。\f第三页。"
+    text = clean(raw)
+    starts = page_starts(text, page_probes(raw, clean))
+    assert starts[0] == 0 and text[starts[1]:].startswith("一直写到第二页") and text[starts[2]:] == "第三页。"
+    assert page_at(starts, text.index("第二行")) == 2 and page_at(starts, 0) == 1
+    assert page_label(["预算表", "人员表"], 2) == "人员表" and page_label([], 3) == "第 3 页"
