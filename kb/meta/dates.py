@@ -129,7 +129,8 @@ def title_years(title: str) -> list[int]:
 
 # --- the document's own date ------------------------------------------------------------------------
 
-_DATE_CUE = re.compile(r"(?:完成|成文|印发|发布|签发|通过)日期\s*[:：]?\s*")
+# the document's own dates (a page's 发布日期 is the site's)
+_DATE_CUE = re.compile(r"(?:完成|成文|印发|签发|通过)日期\s*[:：]?\s*")
 _DATELINE = re.compile(rf"{FULL_DATE.pattern}\s*(?:电|讯)")
 _MEETING = re.compile(r"^[—―\-]*\s*\(?(?P<date>[^\s,。]{0,24}?日?)\s*在[^\s,。]{0,24}?(?:第?[一二三四五六七八九十\d]{1,3}届|人大|政协).{0,40}?(?:会议|大会|全会)上")
 _SESSION = re.compile(r"(?:第)?([一二三四五六七八九十]{1,3})届(?:.{0,16}?人民代表大会|人大)(?:常务委员会|常委会)?(?:第)?([一二三四五六七八九十]{1,3})次(?:全体)?会议")

@@ -429,6 +429,8 @@ def _place_level(line: str) -> int:
 _UNIT_LEVELS = {"县": ("county",), "区": ("county",), "旗": ("county",), "省": ("province",), "州": ("city",),
                 "盟": ("city",), "市": ("city", "county"), None: ("county", "city", "province")}
 MIN_FULL_MENTIONS, MIN_SHORT_MENTIONS = 2, 3
+_COUNTY_WORD_NEXT = frozenset("委城域级直长属")  # 县委, 县城, 县域: the 县 begins a word
+_JOINING_CHARS = frozenset("和与及同或的")
 
 
 def principal_place(view: str, unit: str | None = None) -> tuple[str, str] | None:
@@ -439,7 +441,11 @@ def principal_place(view: str, unit: str | None = None) -> tuple[str, str] | Non
 
     levels = _UNIT_LEVELS.get(unit, _UNIT_LEVELS[None])
     counts: dict[str, int] = {}
-    for name, level, _ in named_places(view[:60000]):
+    gaz = Gazetteer.load()
+    for name, level, at in named_places(view[:60000], min_length=2):
+        if len(name) == 2 and (unit not in ("县", "旗") or name[-1] != unit or name in gaz.common_words
+                               or view[at + 2:at + 3] in _COUNTY_WORD_NEXT or view[at - 1:at] in _JOINING_CHARS):
+            continue  # 城区, 郊区 are words, 市政府和县委 is no 和县; 易县, 唐县 are counties of a 县 text
         if level in levels and (unit != "市" or level == "city" or name.endswith("市")):
             counts[name] = counts.get(name, 0) + 1
     best = sorted(counts.items(), key=lambda kv: (-kv[1], -_LEVEL_RANK[_level_of(kv[0])]))
@@ -449,7 +455,6 @@ def principal_place(view: str, unit: str | None = None) -> tuple[str, str] | Non
         return best[0][0], f"the place it names most ({best[0][1]} times)"
     if unit is None:
         return None
-    gaz = Gazetteer.load()
     shorts = {}
     for short, places in gaz.short.items():
         if len(short) < 2 or short in gaz.common_words:
