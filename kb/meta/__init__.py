@@ -82,7 +82,7 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         "counties": places.counties,
         "cities": places.cities,
         "provinces": places.provinces,
-        "sectors": classify(title, text, doctype=doctype),
+        "sectors": classify(title, text, doctype=doctype, reasons=provenance.setdefault("sectors", {})),
         "topics": topics_of(title, text),
         # facet values in simplified characters, whatever the document's script
         "doctype": [doctype] if doctype else [],
