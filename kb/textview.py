@@ -28,6 +28,11 @@ def _simplify_table() -> dict[int, str]:
     return table
 
 
+def simplified(text: str) -> str:
+    """``text`` with traditional characters simplified, one for one (縣→县)."""
+    return text.translate(_simplify_table())
+
+
 def rule_view(text: str) -> str:
     """``text`` folded (，→, ２→2) and simplified (縣→县), same length, same offsets."""
     return fold_width(text).translate(_simplify_table())
