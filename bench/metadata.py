@@ -311,6 +311,8 @@ def labels_report(jobs: int) -> dict:
     found = extract_all([str(SHARED / row["path"]) for row in present], jobs)
     from kb.meta.sectors import taxonomy
 
+    from kb.meta.issuer import canonical_issuer
+
     parents = taxonomy().parents
     report: dict = {"documents": len(present), "fields": {}}
     for field in LIST_FIELDS:
@@ -320,6 +322,8 @@ def labels_report(jobs: int) -> dict:
             got = _as_list(ours.get(field))
             if field == "sectors":
                 want, got = most_specific(want, parents), most_specific(got, parents)
+            if field == "issuer":  # labels name the body as the text does; compare one name per body
+                want = [canonical_issuer(w) for w in want]
             tp += len(set(want) & set(got))
             fp += len(set(got) - set(want))
             fn += len(set(want) - set(got))

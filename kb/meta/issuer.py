@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
 
 from kb.config import DATA_DIR, read_pairs
 
-from kb.meta.title import _issuer_line, doctype_words, ends_with_doctype
+from kb.meta.title import doctype_words, ends_with_doctype, issuer_line
 
 _CN_NUM = "一二三四五六七八九十百千零〇○"
 # 晋政发〔2021〕12号, 晋政发[2021]12号, 晋政发(2021)12号, 国发〔2021〕第12号
@@ -31,6 +32,9 @@ _ORDER_ISSUER = re.compile(r"^(?:中华人民共和国)?(?P<body>[\u4e00-\u9fff]
 _TERM = re.compile(rf"第[\d{_CN_NUM}]+届")
 _MEETING_BODY = re.compile(r"(?:审判委员会|检察委员会)$")
 _TITLE_PREFIX = re.compile(r"^(?P<issuer>.{2,40}?)关于")
+_LEVELS = "省市县区州"
+_TITLE_PLACE = re.compile(rf"^([\u4e00-\u9fff]{{1,12}}?[{_LEVELS}])")
+_JOINT = re.compile(r"[、，,]")  # 最高人民法院、最高人民检察院: two issuers
 
 
 @lru_cache(maxsize=1)
@@ -38,11 +42,35 @@ def _aliases() -> tuple[tuple[str, str], ...]:
     return tuple(read_pairs(DATA_DIR / "issuer_aliases.txt"))
 
 
+@lru_cache(maxsize=1)
+def _canonical_rules() -> tuple[tuple[tuple[re.Pattern, str], ...], dict[str, str]]:
+    """data/issuers.toml: the ordered rules, and whole-name alias -> canonical name."""
+    data = tomllib.loads((DATA_DIR / "issuers.toml").read_text(encoding="utf-8"))
+    rules = tuple((re.compile(rule["pattern"]), rule["replace"]) for rule in data.get("rule", []))
+    names = {alias: name for name, aliases in data.get("canonical", {}).items() for alias in aliases}
+    return rules, names
+
+
 def canonical_issuer(name: str) -> str:
-    """One spelling per body (统一战线工作部 -> 统战部; an 调研组 speaks for its body)."""
+    """One name per body: parts of names first (统一战线工作部 -> 统战部; an 调研组 speaks for its
+    body), then data/issuers.toml's rules (a term or session is not another body: 第十三届全国人民代表
+    大会常务委员会 -> 全国人民代表大会常务委员会; short forms: 省政府, 人大常委会; 中华人民共和国国务院
+    -> 国务院), then its whole-name aliases (十九届中央委员会 -> 中国共产党中央委员会)."""
     for source, target in _aliases():
         name = name.replace(source, target)
-    return name.strip()
+    rules, names = _canonical_rules()
+    name = name.strip()
+    for pattern, replace in rules:
+        name = pattern.sub(replace, name)
+    return names.get(name, name)
+
+
+def _with_place(name: str, title: str) -> str:
+    """A body named by its level only (市人民代表大会常务委员会, from 市十四届人大常委会) is the
+    body of the place the title begins with (宁波市人民调解条例), when the levels agree."""
+    if name[:1] in _LEVELS and (place := _TITLE_PLACE.match(title or "")) and place.group(1)[-1] == name[0]:
+        return place.group(1)[:-1] + name
+    return name
 
 
 @lru_cache(maxsize=1)
@@ -97,28 +125,28 @@ def issuers_of(title: str, lines: list[str], title_index: int | None) -> list[st
     """Issuing bodies, most telling first: letterhead above the title, the title's own
     "X关于…", an adopting body in dated header lines (laws), the signature block."""
     found: list[str] = []
-    issuer_line = _issuer_line()
+    letterhead = issuer_line()
 
     def add(name: str | None):
-        for part in (name or "").split():  # joint issuers share a line
-            part = canonical_issuer(re.sub(r"文件$", "", part))
+        for part in _JOINT.sub(" ", name or "").split():  # joint issuers share a line
+            part = _with_place(canonical_issuer(re.sub(r"文件$", "", part)), title)
             if len(part) >= 2 and part not in found:
                 found.append(part)
 
     start = title_index if title_index is not None else 0
     for line in lines[:start][-4:] + lines[start + 1:start + 3]:  # letterhead above, or byline below
-        if issuer_line.match(line):
+        if letterhead.match(line):
             add(line)
     for line in lines[:12]:
         on_behalf = _ON_BEHALF.search(line)
-        if on_behalf and issuer_line.match(on_behalf.group("body")):
+        if on_behalf and letterhead.match(on_behalf.group("body")):
             add(on_behalf.group("body"))
             break
         order = ORDER_NO.search(line)
         if order and len(line) <= 40 and (body := _ORDER_ISSUER.match(order.group())):
             add(body.group("body"))
     prefix = _TITLE_PREFIX.match(title or "")
-    if prefix and issuer_line.match(prefix.group("issuer")):
+    if prefix and letterhead.match(prefix.group("issuer")):
         add(prefix.group("issuer"))
     for line in lines[(title_index or 0) + 1:(title_index or 0) + 8]:
         if re.match(r"^[(（\s]*(?:19|20)\d{2}\s*年", line) or line.startswith(("(", "（")):
@@ -127,7 +155,7 @@ def issuers_of(title: str, lines: list[str], title_index: int | None) -> list[st
                 break
     tail = lines[-6:]
     for i, line in enumerate(tail):
-        if len(line) <= 40 and issuer_line.match(line) and any(re.search(r"(?:19|20)\d{2}\s*年|[〇○一二]{4}年", x)
+        if len(line) <= 40 and letterhead.match(line) and any(re.search(r"(?:19|20)\d{2}\s*年|[〇○一二]{4}年", x)
                                                                for x in tail[i + 1:i + 3]):
             add(line)
     return found
