@@ -1,14 +1,42 @@
-"""Topics: a document's key terms (TF-IDF over jieba words, jieba's IDF table), a facet.
+"""Topics: the terms that characterise a document against official Chinese prose, a facet.
 
-Generic words of official prose (工作, 推进, 全市 …) are dropped via data/topic_stopwords.txt, and
-so are place names (they are the place facets' job).
+The rule (settings in data/topics.toml):
+
+* Candidates: the text's jieba words (the index's words) of two or more characters with a Chinese
+  character in them, and quoted names (“千企帮千村”, “同心工程”: ``quoted_min_chars`` to
+  ``quoted_max_chars`` Chinese characters between quotation marks, counted wherever they occur in
+  the text), except stop words (data/topic_stopwords.txt) and place names (the place facets' job).
+  In a text of more than ``min_words_for_repeat`` words a term must occur twice, unless the title
+  holds it or it is a quoted name.
+* Generality g: the largest share of documents holding the term in one kind of official prose
+  (laws and regulations, national reports, local government work reports: data/topic_df.tsv, built
+  by tools/build_topic_df.py from ../shared), at least ``share_floor``. A term with
+  g >= ``max_generality`` is the vocabulary of some kind of official prose (政府, 改革, 经济, 发展,
+  推进, 工作, 继续, 必须, 人民, 我国 …) and never a topic.
+* Distinctiveness d = ln(1 / g) × IDF / median IDF, with jieba's IDF table (a general corpus:
+  成员, 觉得, 今天 are common there): rare in official prose *and* in general Chinese. A term with
+  d < ``min_distinctiveness`` is never a topic.
+* Known words only: a word in neither jieba's IDF table nor data/userdict.txt is a cut jieba's
+  HMM guessed (和量, 率控制), not a term, unless it is a quoted name. Numbering
+  and amounts (第十四届, 五十万元, 一九八二年, 百分之九) are not terms.
+* Score = (1 + ln tf) × d × length bonus (3- and 4+-character terms name programmes and bodies)
+  × ``title_boost`` if the title holds it. A word that occurs only inside a quoted name (兴万村 of
+  “万企兴万村”) is that name's piece, not a term of its own.
+
+The top ``max_topics`` by score, most telling first.
+
+Cost: the word list is the index's (segmented once per document, cached); the generality table is a
+dict of ~15k words; jieba's 349k-word IDF table is read from a small SQLite file (as a dict it would
+cost ~130 MB in every ingest worker), only for the few hundred candidates of a document.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sqlite3
+import tomllib
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -16,8 +44,9 @@ from pathlib import Path
 from kb import analysis
 from kb.config import DATA_DIR, read_word_list
 
-MAX_TOPICS = 8
-MAX_CANDIDATES = 300  # idf rarely lifts a word from below the 300 most frequent into the top 8
+SETTINGS = DATA_DIR / "topics.toml"
+DOCUMENT_FREQUENCIES = DATA_DIR / "topic_df.tsv"
+MAX_CANDIDATES = 300  # the most frequent terms are judged; below them tf is 1-2 and the text is long
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -54,14 +83,16 @@ class IdfTable:
         os.replace(tmp, target)
         return target
 
-    def get_many(self, words) -> dict[str, float]:
+    def get_many(self, words, default: float | None = None) -> dict[str, float | None]:
+        """IDF of each word; ``default`` (else the median) for a word not in the table."""
         words = list(words)
         found: dict[str, float] = {}
         for start in range(0, len(words), 500):
             chunk = words[start:start + 500]
             marks = ",".join("?" * len(chunk))
             found.update(self.db.execute(f"SELECT word, value FROM idf WHERE word IN ({marks})", chunk))
-        return {w: found.get(w, self.median) for w in words}
+        missing = self.median if default is None else default
+        return {w: found.get(w, missing) for w in words}
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +104,26 @@ def _idf() -> IdfTable:
 
 
 @lru_cache(maxsize=1)
+def settings() -> dict:
+    return tomllib.loads(SETTINGS.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def generality() -> dict[str, float]:
+    """Term -> the largest share of documents holding it in one kind of official prose."""
+    sizes: list[int] = []
+    shares: dict[str, float] = {}
+    with DOCUMENT_FREQUENCIES.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#documents"):
+                sizes = [int(cell.split("=")[1]) for cell in line.rstrip("\n").split("\t")[1:]]
+            elif line.strip() and not line.startswith("#"):
+                word, *counts = line.rstrip("\n").split("\t")
+                shares[word] = max(int(n) / size for n, size in zip(counts, sizes))
+    return shares
+
+
+@lru_cache(maxsize=1)
 def _stop() -> frozenset[str]:
     from kb.meta.places import Gazetteer
 
@@ -80,21 +131,77 @@ def _stop() -> frozenset[str]:
     return frozenset(read_word_list(DATA_DIR / "topic_stopwords.txt")) | frozenset(gaz.full) | frozenset(gaz.short)
 
 
-def topics_of(title: str, text: str, count: int = MAX_TOPICS) -> list[str]:
-    """The document's key terms, most telling first."""
+@lru_cache(maxsize=1)
+def _quoted_pattern() -> re.Pattern:
+    s = settings()
+    return re.compile(rf"[“‘「『\"]([\u4e00-\u9fff]{{{s['quoted_min_chars']},{s['quoted_max_chars']}}})[”’」』\"]")
+
+
+def quoted_names(norm_text: str) -> set[str]:
+    """Short names the text puts in quotation marks (“千企帮千村”)."""
+    return set(_quoted_pattern().findall(norm_text))
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Words we told jieba to keep whole (data/userdict.txt)."""
+    return frozenset(line.split()[0] for line in read_word_list(DATA_DIR / "userdict.txt"))
+
+
+# numbering and amounts, not topics: 第十四届, 第四次, 五十万元, 一九八二年, 百分之九, 二十三, 近八年
+_NUMBERING = re.compile(
+    r"^(?:第|近|百分之)?[\d零〇○一二三四五六七八九十百千万亿两]+"
+    r"(?:年|月|日|号|届|次|个|项|条|款|章|节|倍|万元|元|亿元|周年|多|余|人|名|户|家|天)?$"
+    r"|^第[\d零〇○一二三四五六七八九十百千]+"
+)
+
+
+def is_term(word: str) -> bool:
+    """A word that can be a topic: two or more characters, Chinese, not numbering (a word of our
+    user dictionary always is: 十四五 is a plan's name)."""
+    if word in _known_words():
+        return True
+    return len(word) >= 2 and _HAS_CJK.search(word) is not None and not _NUMBERING.match(word)
+
+
+def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
+    """The document's key terms, most telling first (the rule: this module's docstring)."""
+    s = settings()
+    count = count or s["max_topics"]
     stop = _stop()
-    words = analysis.words(analysis.normalize(text))  # the same words the index gets
+    norm = analysis.normalize(text)
+    words = analysis.words(norm)  # the same words the index gets (cached)
     counts = Counter(words)  # counting first (C speed), then judging each distinct word once
-    tf = {w: n for w, n in counts.items() if len(w) >= 2 and w.isalpha() and w not in stop and _HAS_CJK.search(w)}
+    tf = {w: n for w, n in counts.items() if w not in stop and is_term(w)}
+    names = {q: norm.count(q) for q in quoted_names(norm) if q not in stop}
+    for name, n in names.items():  # a word seen only inside a quoted name is a piece of it
+        pieces = {name[i:j] for i in range(len(name)) for j in range(i + 2, len(name) + (i > 0))}
+        for piece in [w for w in pieces if tf.get(w, n + 1) <= n]:
+            del tf[piece]
+        tf[name] = max(n, tf.get(name, 0))
     if not tf:
         return []
-    title_words = set(analysis.words(analysis.normalize(title or "")))
-    min_tf = 2 if len(words) > 300 else 1
-    candidates = {w: n for w, n in tf.items() if n >= min_tf or w in title_words}
-    # the IDF lookup only for the words that can make the list: the most frequent ones
-    if len(candidates) > MAX_CANDIDATES:
-        kept = sorted(candidates, key=candidates.__getitem__, reverse=True)[:MAX_CANDIDATES]
-        candidates = {w: candidates[w] for w in set(kept) | (title_words & candidates.keys())}
-    idf = _idf().get_many(candidates)
-    scored = [(n * idf[w] * (1.5 if w in title_words else 1.0), w) for w, n in candidates.items()]
-    return [w for _, w in sorted(scored, reverse=True)[:count]]
+    title_words = set(analysis.words(analysis.normalize(title or ""))) | quoted_names(analysis.normalize(title or ""))
+    min_tf = 2 if len(words) > s["min_words_for_repeat"] else 1
+    candidates = {w: n for w, n in tf.items() if n >= min_tf or w in title_words or w in names}
+    shares = generality()
+    floor, ceiling = s["share_floor"], s["max_generality"]
+    candidates = {w: n for w, n in candidates.items() if shares.get(w, 0.0) < ceiling}
+    if len(candidates) > MAX_CANDIDATES:  # the general-IDF lookup only for terms that can make the list
+        kept = sorted(candidates, key=lambda w: (-candidates[w], w))[:MAX_CANDIDATES]
+        candidates = {w: candidates[w] for w in set(kept) | (title_words & candidates.keys()) | (names.keys() & candidates.keys())}
+    idf = _idf()
+    general = idf.get_many(candidates, default=0.0)
+    known = _known_words()
+    bonus = {int(k): v for k, v in s["length_bonus"].items()}
+    scored = []
+    for w, n in candidates.items():
+        if not general[w] and w not in known and w not in names:
+            continue  # a cut jieba guessed (和量, 率控制): in no dictionary and not quoted
+        d = math.log(1 / max(shares.get(w, 0.0), floor)) * (general[w] or idf.median) / idf.median
+        if d < s["min_distinctiveness"]:
+            continue
+        length = max((v for k, v in bonus.items() if len(w) >= k), default=1.0)
+        score = (1 + math.log(n)) * d * length * (s["title_boost"] if w in title_words else 1.0)
+        scored.append((-score, w))
+    return [w for _, w in sorted(scored)[:count]]
