@@ -146,3 +146,9 @@ def test_the_format_title_wins_unless_it_names_only_a_section():
     assert found["title"] == "沭阳县2020年政府工作报告" and found["title_source"] == "text"
     found, _ = meta.extract(clean("各位代表：\n正文。"), "德清县2022年政府工作报告_德清县人民政府")
     assert found["title"] == "德清县2022年政府工作报告" and found["title_source"] == "format"
+
+
+def test_a_format_title_that_names_only_the_site_is_passed_over():
+    for hint in ("德清县人民政府门户网站", "德清县人民政府", "政务公开 - 德清县人民政府"):
+        found, _ = meta.extract(clean("德清县2022年政府工作报告\n各位代表：\n正文。"), hint)
+        assert found["title"] == "德清县2022年政府工作报告" and found["title_source"] == "text", hint

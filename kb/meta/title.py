@@ -67,8 +67,8 @@ def doctype_words() -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=1)
 def rules() -> dict:
     data = tomllib.loads((DATA_DIR / "titles.toml").read_text(encoding="utf-8"))
-    compiled = {key: re.compile(data[key]) for key in ("column_tag", "catalogue_tag", "site_suffix", "edition_note",
-                                                        "meeting_line", "dash_line")}
+    compiled = {key: re.compile(data[key]) for key in ("column_tag", "catalogue_tag", "site_suffix", "site_name",
+                                                        "edition_note", "meeting_line", "dash_line")}
     compiled["not_title"] = re.compile("|".join(f"(?:{p})" for p in data["not_title"]))
     compiled["sections"] = frozenset(data["sections"])
     compiled["tails"] = tuple(data.get("title_tails", ()))
@@ -488,7 +488,7 @@ def _hint_title(hint: str) -> Title | None:
         end -= 1
     core = re.sub(r"\s+", "", hint[start:end])
     if not 2 <= len(core) <= 2 * MAX_TITLE or core in rules()["sections"] or is_generic(core) \
-            or rules()["not_title"].fullmatch(hint[start:end]):
+            or rules()["not_title"].fullmatch(hint[start:end]) or rules()["site_name"].match(core):
         return None
     return Title((Piece(start, end, squeeze=bool(_SPACED.match(hint[start:end])), hint=True),), "format",
                  "format: the file's own title")
