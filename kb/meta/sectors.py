@@ -71,6 +71,7 @@ class Shape:
     named_in_heading: bool = False  # a heading that names a sector makes it one
     min_report_headings: int = 0  # with no doctype, this many report headings select the shape
     min_chars: int = 0  # ... in a text at least this long
+    min_body_keywords: int = 1  # distinct keywords a sector the body alone supports needs
 
 
 DEFAULT_SHAPE = Shape("default")
@@ -210,15 +211,22 @@ def evidence(title: str, text: str, tax: Taxonomy | None = None, headings: list[
         for sector, weight in tax.automaton.get(word)[1]:
             out[sector].score += weight * title_weight
             out[sector].title.append(word)
-    in_headings: dict[tuple, list[str]] = defaultdict(list)  # (sector, phrase, weight) -> headings
+    # (sector, phrase, weight) -> the share of each heading holding it: a heading naming k areas
+    # (发展科技教育文化和卫生体育事业) is a k-th of a section for each
+    in_headings: dict[tuple, list[float]] = defaultdict(list)
+    heads_of: dict[str, list[str]] = defaultdict(list)
     for head in headings:
-        for phrase in _matches(tax.heading_automaton, head):
-            for sector, weight in tax.heading_automaton.get(phrase)[1]:
-                in_headings[sector, phrase, weight].append(head)
-    for (sector, phrase, weight), heads in in_headings.items():
+        hits = [(sector, phrase, weight) for phrase in _matches(tax.heading_automaton, head)
+                for sector, weight in tax.heading_automaton.get(phrase)[1]]
+        share = 1 / max(1, len({sector for sector, _, _ in hits}))
+        for sector, phrase, weight in hits:
+            in_headings[sector, phrase, weight].append(share)
+            if head not in heads_of[sector]:
+                heads_of[sector].append(head)
+    for (sector, phrase, weight), shares in in_headings.items():
         ev = out[sector]
-        ev.score += (naming_weight if weight in (NAMES, HEADING_WORD) else weight) * heading_weight * math.log2(1 + len(heads))
-        ev.headings.extend(h for h in heads if h not in ev.headings)
+        ev.score += (naming_weight if weight in (NAMES, HEADING_WORD) else weight) * heading_weight * math.log2(1 + sum(shares))
+        ev.headings = heads_of[sector]
         ev.named_in_heading |= named_in_heading and weight == NAMES
     return dict(out)
 
@@ -241,6 +249,8 @@ def explain(title: str, text: str, tax: Taxonomy | None = None, doctype: str | N
     def qualifies(ev: Evidence) -> bool:
         if (ev.named_in_heading or (shape.title_led and ev.title)) and ev.score >= named_min:
             return True  # what the title or a heading names needs no comparison with the rest
+        if not (ev.title or ev.headings) and len(ev.body) < shape.min_body_keywords:
+            return False  # one word, however often (台湾×7 in a diary), is a mention, not a domain
         return ev.score >= min_score and ev.score >= shape.relative_min * best
 
     def priority(item):  # named in a heading, then (single-subject) named in the title, then score
