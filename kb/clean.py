@@ -30,7 +30,7 @@ CJK = "\u3400-\u9fff\uf900-\ufaff"
 SENTENCE_END = "。！？!?；;：:…”’」』）)】》"
 # Lines that start a new item even when the previous line looks unfinished.
 _ITEM_START = re.compile(
-    rf"^(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]\D|第[一二三四五六七八九十百千\d]+[条章节款项]|[#*>-])"
+    r"^(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]\D|第[一二三四五六七八九十百千\d]+[条章节款项]|[#*>-])"
 )
 _LITERAL_BREAK = re.compile(rf"\\r\\n|\\r|(?<=[{CJK}。，、：；！？”,:;!?])\\n|\\n(?=[{CJK}“])")
 # HTML entities left in text copied from web pages (&nbsp; &ldquo; &#12290;): decoded; a bare "&"

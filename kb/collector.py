@@ -115,4 +115,5 @@ def hit(run: Run, position: int, snippets: bool = True) -> Hit:
         date=stored.get("date"), docno=stored.get("docno"), added=stored.get("added"),
         snippet=highlight.snippet(text, run.strings, run.words) if snippets else "",
         page=page, page_label=page_label(meta.get("page_labels"), page),
+        shown_path=meta.get("shown_path") or stored.get("path", "").rsplit("/", 1)[-1],
     )

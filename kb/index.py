@@ -44,13 +44,35 @@ def exists(index_dir: Path) -> bool:
         return False
 
 
-def open_index(index_dir: Path, create: bool = False):
+def begun(index_dir: Path) -> bool:
+    """True if ``index_dir`` holds an index, or what an ingest killed before its first commit left
+    (its lock, segment files, originals): an index with no documents yet, not "no index"."""
+    index_dir = Path(index_dir)
+    if exists(index_dir):
+        return True
+    try:
+        return any(p.name == "originals" or p.name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_WRITELOCK",
+                                                                 f"{INDEX_NAME}.tmp")) for p in index_dir.iterdir())
+    except OSError:
+        return False
+
+
+def empty_index():
+    """An index with no documents, in memory (for a folder whose first ingest never committed)."""
+    from whoosh.filedb.filestore import RamStorage
+
+    ix = RamStorage().create_index(build_schema(), indexname=INDEX_NAME)
+    ix.kb_empty = True  # kb.search.KnowledgeBase re-opens the folder once a commit exists
+    return ix
+
+
+def open_index(index_dir: Path, create: bool = False, lock_timeout: float | None = None):
     """Open the index in ``index_dir``; create it (and the folder) when asked and absent."""
     index_dir = Path(index_dir)
     if exists(index_dir):
         ix = _open_newest(index_dir)
         if create:  # a writer is coming: bring an index made by an older version up to date
-            _add_missing_fields(ix)
+            _add_missing_fields(ix, lock_timeout)
         return ix
     if not create:
         raise FileNotFoundError(f"no index in {index_dir} (run ingest.py first)")
@@ -70,11 +92,11 @@ def _open_newest(index_dir: Path, attempts: int = 5):
             time.sleep(0.01 * attempt)
 
 
-def _add_missing_fields(ix) -> None:
+def _add_missing_fields(ix, lock_timeout: float | None = None) -> None:
     """Fields added to the schema since this index was made (documents simply lack them)."""
     missing = {name: field for name, field in build_schema().items() if name not in ix.schema}
     if missing:
-        w = writer(ix)
+        w = writer(ix, timeout=lock_timeout)
         for name, field in missing.items():
             w.add_field(name, field)
         w.commit()

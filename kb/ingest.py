@@ -116,7 +116,7 @@ class Ingest:
                 self._note(path, "failed", problem)
             elif not self._is_metadata_file(path):
                 files.append(path)
-        ix = kbindex.open_index(self.index_dir, create=True)
+        ix = kbindex.open_index(self.index_dir, create=True, lock_timeout=self.lock_timeout)
         bar = tqdm(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
         report = self.report
         if self.progress:  # messages go above the bar, not through it

@@ -86,7 +86,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
             "given": given,
             "corrected": corrected,
             "extracted": {k: v for k, v in found.items() if k != "title"},
-            "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys()},
+            "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys() + kbmeta.EXTRACTION_KEYS},
         },
     }
     fields.update(analyzed_fields(title, text))

@@ -21,6 +21,7 @@ class Hit:
     added: int | None = None  # when it was ingested (seconds)
     page: int | None = None  # the page (sheet, slide) of the snippet's first match, in paged formats
     page_label: str | None = None  # how to name it: "第 3 页", a sheet's name
+    shown_path: str = ""  # the source path from the folder that was ingested (what users see)
 
     @property
     def year(self) -> int | None:

@@ -74,14 +74,22 @@ class KnowledgeBase:
         """The current generation (re-opened when an ingest has committed since)."""
         with self._lock:
             if self._ix is None:
-                self._ix = kbindex.open_index(self.index_dir)
-            if self._snapshot is None or not self._snapshot.searcher.up_to_date():
+                self._ix = self._open()
+            placeholder = self._ix is not None and getattr(self._ix, "kb_empty", False)
+            if (self._snapshot is None or not self._snapshot.searcher.up_to_date()
+                    or (placeholder and kbindex.exists(self.index_dir))):
                 old = self._snapshot
-                self._ix = kbindex.open_index(self.index_dir)
+                self._ix = self._open()
                 self._snapshot = Snapshot(self._ix)
                 if old is not None:
                     old.close()
             return self._snapshot
+
+    def _open(self):
+        """The index; an index with no documents when an ingest has begun it but never committed."""
+        if not kbindex.exists(self.index_dir) and kbindex.begun(self.index_dir):
+            return kbindex.empty_index()
+        return kbindex.open_index(self.index_dir)
 
     def close(self):
         with self._lock:

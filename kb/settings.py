@@ -63,6 +63,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "{time} {client} {user} {method} {path} {status} {bytes} {ms}ms", "fields of an access log line"),
     Setting("error_log", "KB_ERROR_LOG", str, "-", "warnings and errors with tracebacks: a file, or - for stderr"),
     Setting("slow_query_ms", "KB_SLOW_QUERY_MS", float, 500.0, "a request slower than this is logged as slow"),
+    Setting("login", "KB_LOGIN", str, "optional", "required: every page needs a signed-in user (but /login, /static/, /health); optional: anonymous visitors see the lowest access level"),
+    Setting("trusted_user_header", "KB_TRUSTED_USER_HEADER", str, None, "trust this header from a reverse proxy as the signed-in user's name (single sign-on); off unless set"),
+    Setting("behind_proxy", "KB_BEHIND_PROXY", bool, False, "trust one reverse proxy's X-Forwarded-For/-Proto (client address in logs, Secure cookies over HTTPS)"),
+    Setting("session_idle_minutes", "KB_SESSION_IDLE_MINUTES", int, 120, "a signed-in session ends after this long without a request"),
+    Setting("audit_log", "KB_AUDIT_LOG", str, None, "one audit file instead of daily files in <index>/audit/"),
     Setting("log_config", "KB_LOG_CONFIG", str, None, "a logging configuration file (logging.config fileConfig / dictConfig JSON); overrides the log settings"),
 )}
 

@@ -18,7 +18,7 @@ from kb.search import KnowledgeBase
 def create_app(config: dict | None = None, settings_values: dict | None = None) -> Flask:
     """Build the site. Settings come from ``kb.settings`` (flags > environment > kb.toml >
     defaults; ``settings_values`` when the caller loaded them), then ``config`` (tests)."""
-    from web import api, errors, logs, pages, security, settings
+    from web import account, api, auth, errors, logs, pages, security, settings
 
     app = Flask(__name__)
     app.config.update(settings.flask_config(settings_values))
@@ -27,11 +27,17 @@ def create_app(config: dict | None = None, settings_values: dict | None = None) 
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_BYTES"]
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_INDEX"] or index_dir()))
+    if app.config.get("BEHIND_PROXY"):  # X-Forwarded-For/-Proto from the one proxy in front (nginx)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(account.bp)
     errors.register(app)
-    security.init_app(app)
     logs.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
     pages.register_filters(app)
     return app
 

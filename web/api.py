@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from kb.facets import FACETS, public_fields
+from web import audit, auth, security, uploads
 from web import params as webparams
-from web import security, uploads
-from web.helpers import DOC_ID, document_or_404, has_index, kb
+from web.helpers import DOC_ID, document_or_404, has_index, hit_dict, kb, link, shown_path
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -19,10 +19,12 @@ def search():
     params = webparams.parse(request.args)
     if not has_index():
         return {"query": params.q, "total": 0, "hits": [], "facets": {}, "mode": params.mode}
-    data = kb().search(**params.search_kwargs()).to_dict()
+    results = kb().search(**params.search_kwargs())
+    audit.record("search", query=params.q[:200], mode=params.mode, filters=params.filters,
+                 years=[params.year_from, params.year_to], total=results.total, api=True)
+    data = results.to_dict()
     data["mode"] = params.mode
-    for hit in data["hits"]:
-        hit["url"] = url_for("pages.document_page", doc_id=hit["id"], _external=True)
+    data["hits"] = [{**hit_dict(hit), "url": link("pages.document_page", doc_id=hit.id)} for hit in results.hits]
     return data
 
 
@@ -38,20 +40,71 @@ def facets():
 @bp.get("/doc/<doc_id>")
 def document(doc_id: str):
     stored = document_or_404(doc_id)
+    audit.record("view", document=doc_id, api=True)
+    return document_data(stored)
+
+
+def document_data(stored: dict) -> dict:
+    doc_id = stored["id"]
     data = {k: stored.get(k) for k in DOCUMENT_FIELDS}
+    data["path"] = shown_path(stored)
     data.update(public_fields(stored))
     info = stored.get("meta") or {}
+    extracted = info.get("extracted") or {}
     data.update({"format": info.get("format"), "encoding": info.get("encoding"), "size": info.get("size"),
-                 "original_url": url_for("pages.original", doc_id=doc_id, _external=True),
-                 "page_url": url_for("pages.document_page", doc_id=doc_id, _external=True)})
+                 "ocr_pages": info.get("ocr_pages") or 0, "pages": len(info.get("pages") or []) or None,
+                 "provenance": extracted.get("provenance") or {}, "title_source": extracted.get("title_source"),
+                 "corrected": info.get("corrected") or {},
+                 "original_url": link("pages.original", doc_id=doc_id),
+                 "page_url": link("pages.document_page", doc_id=doc_id)})
     return data
+
+
+@bp.post("/doc/<doc_id>/metadata")
+def correct_metadata(doc_id: str):
+    """Correct a document's metadata (editors): JSON ``{"set": {FIELD: VALUE}, "unset": [FIELD]}``."""
+    from web import corrections
+
+    security.require_writer()
+    document_or_404(doc_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("set", {}), dict) or not isinstance(body.get("unset", []), list):
+        abort(400, description='请求体应为 JSON：{"set": {字段: 值}, "unset": [字段]}。(expected JSON {"set": {...}, "unset": [...]})')
+    values = {str(k): v for k, v in (body.get("set") or {}).items()}
+    now = corrections.apply(doc_id, values, [str(x) for x in body.get("unset") or []])
+    return {"id": doc_id, "corrected": now, "document": document_data(kb().document(doc_id) or {"id": doc_id})}
 
 
 @bp.post("/documents")
 def add_documents():
-    security.check_admin_token(security.token_from_request())
-    outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form)
+    user = security.require_writer()
+    outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form, user.name)
+    audit.record("upload", user=user.name, files={r.path.rsplit("/", 1)[-1]: r.status for r in outcome.results},
+                 queued=bool(outcome.job), api=True)
+    if outcome.job:
+        data = outcome.to_dict()
+        data["status_url"] = link("api.upload_status", job=outcome.job)
+        return data, 202, {"Location": data["status_url"]}
     return outcome.to_dict(), (200 if outcome.ok else 422)
+
+
+@bp.get("/uploads/<job>")
+def upload_status(job: str):
+    """A queued upload's progress (``queued``, ``running``, ``done``, ``failed``)."""
+    security.require_writer()
+    found = uploads.upload_queue(current_app._get_current_object()).get(job)
+    if found is None:
+        abort(404, description="没有这个上传任务。(no such upload job)")
+    return found.to_dict()
+
+
+@bp.get("/me")
+def me():
+    """Who the request is signed in as (or not), and what they may do."""
+    user = auth.user()
+    if user is None:
+        return {"user": None, "role": None, "clearance": None}
+    return {"user": user.name, "role": user.role, "clearance": user.clearance or None}
 
 
 @bp.get("/openapi.json")
@@ -66,6 +119,9 @@ def openapi_document() -> dict:
            for f in FACETS.values()}}}
     error = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
     json_error = {"description": "bad parameters", "content": {"application/json": {"schema": error}}}
+    json_object = {"application/json": {"schema": {"type": "object"}}}
+    unauthorised = {"description": "sign-in or a token needed", "content": {"application/json": {"schema": error}}}
+    forbidden = {"description": "the user lacks the right, or writes are off", "content": {"application/json": {"schema": error}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "中文文档知识库 API", "version": "1.0",
@@ -88,16 +144,37 @@ def openapi_document() -> dict:
                                 "schema": {"type": "string", "pattern": DOC_ID.pattern}}],
                 "responses": {"200": {"description": "document", "content": {"application/json": {"schema": {"type": "object"}}}},
                               "404": {"description": "no such document", "content": {"application/json": {"schema": error}}}}}},
+            "/api/doc/{doc_id}/metadata": {"post": {
+                "summary": "Correct a document's metadata (editors); wins over extraction, survives reextract",
+                "security": [{"token": []}],
+                "parameters": [{"name": "doc_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": DOC_ID.pattern}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"set": {"type": "object"},
+                                                     "unset": {"type": "array", "items": {"type": "string"}}}}}}},
+                "responses": {"200": {"description": "the document now", "content": json_object},
+                              "400": json_error, "401": unauthorised, "403": forbidden,
+                              "404": {"description": "no such document", "content": {"application/json": {"schema": error}}},
+                              "503": {"description": "index busy: retry", "content": {"application/json": {"schema": error}}}}}},
             "/api/documents": {"post": {
-                "summary": "Add documents (multipart field 'files'); needs the admin token",
+                "summary": "Add documents (multipart field 'files'); needs an editor's token or the admin token",
                 "security": [{"token": []}],
                 "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
                     "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                    "year": {"type": "integer"}, "counties": {"type": "string"}, "sectors": {"type": "string"}}}}}},
-                "responses": {"200": {"description": "per-file results", "content": {"application/json": {"schema": {"type": "object"}}}},
-                              "403": {"description": "uploads off or wrong token", "content": {"application/json": {"schema": error}}},
-                              "413": {"description": "too large", "content": {"application/json": {"schema": error}}},
-                              "422": {"description": "some file failed", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+                    "year": {"type": "integer"}, "counties": {"type": "string"}, "sectors": {"type": "string"},
+                    "access": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "per-file results", "content": json_object},
+                              "202": {"description": "the index is busy: queued; see status_url", "content": json_object},
+                              "401": unauthorised, "403": forbidden,
+                              "413": {"description": "too large, or too many files", "content": {"application/json": {"schema": error}}},
+                              "422": {"description": "some file failed", "content": json_object}}}},
+            "/api/uploads/{job}": {"get": {
+                "summary": "A queued upload's status", "security": [{"token": []}],
+                "parameters": [{"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "status", "content": json_object}, "401": unauthorised,
+                              "403": forbidden, "404": {"description": "no such job", "content": {"application/json": {"schema": error}}}}}},
+            "/api/me": {"get": {"summary": "Who the request is signed in as",
+                                "responses": {"200": {"description": "user, role, clearance", "content": json_object}}}},
         },
         "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
     }

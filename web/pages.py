@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
 from markupsafe import Markup
 
 from kb import facets as kbfacets
+from kb.access import levels
 from kb.facets import FACETS
 from web import params as webparams
-from web import security, timeline, uploads
-from web.helpers import document_or_404, has_index, kb
+from web import audit, auth, security, timeline, uploads
+from web.helpers import document_or_404, has_index, hit_dict, hit_path, kb, link, shown_path
 
 bp = Blueprint("pages", __name__)
 FEED_ENTRIES = 30
@@ -37,7 +40,14 @@ def register_filters(app) -> None:
         """Snippets are built from escaped text by kb.highlight; only <mark> tags are ours."""
         return Markup(snippet_html)
 
-    app.jinja_env.globals.update(FACETS=FACETS, SORT_LABELS=webparams.SORT_LABELS)
+    app.jinja_env.globals.update(FACETS=FACETS, SORT_LABELS=webparams.SORT_LABELS, hit_path=hit_path,
+                                 shown_path=shown_path)
+
+
+@bp.get("/health")
+def health():
+    """For load balancers and monitors: the site answers (no login, no document data)."""
+    return {"status": "ok", "index": has_index()}
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -50,6 +60,7 @@ def search_page():
         return render_template("search.html", params=params, results=None, no_index=True, bars=None,
                                facets=[], chips=[])
     results = kb().search(**params.search_kwargs())
+    _audit_search(params, results.total)
     if params.page > results.pages and results.total:
         abort(404, description="没有这一页。(no such page)")
     years_for_timeline = results.facets.get("year", {})
@@ -59,6 +70,11 @@ def search_page():
     bars = timeline.bars(years_for_timeline, params)
     return render_template("search.html", params=params, results=results, no_index=False, bars=bars,
                            facets=_facet_views(results.facets, params), chips=_chips(params))
+
+
+def _audit_search(params: webparams.SearchParams, total: int) -> None:
+    audit.record("search", query=params.q[:200], mode=params.mode, filters=params.filters,
+                 years=[params.year_from, params.year_to], total=total)
 
 
 def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
@@ -98,8 +114,27 @@ def document_page(doc_id: str):
     query = request.args.get("q", "")[:500]
     text_html, matches = kb().highlighted_text(doc_id, query)
     similar = kb().similar(doc_id, limit=6)
+    audit.record("view", document=doc_id, title=stored.get("title", "")[:80])
+    meta = stored.get("meta") or {}
     return render_template("document.html", doc=stored, text_html=Markup(text_html), matches=matches, query=query,
-                           similar=similar, params=webparams.SearchParams(q=query))
+                           similar=similar, params=webparams.SearchParams(q=query),
+                           provenance=(meta.get("extracted") or {}).get("provenance") or {},
+                           corrected=meta.get("corrected") or {}, editable=auth.can("editor"),
+                           access_levels=levels().names, saved=request.args.get("saved"))
+
+
+@bp.post("/doc/<doc_id>/metadata")
+@auth.require("editor")
+def correct_metadata(doc_id: str):
+    """The document page's correction form (editors): the same as POST /api/doc/<id>/metadata."""
+    from web import corrections
+
+    security.check_csrf()
+    document_or_404(doc_id)
+    fields = {k: v for k, v in request.form.items() if k in corrections.EDITABLE}
+    unset = [k for k in corrections.EDITABLE if request.form.get(f"unset_{k}")]
+    corrections.apply(doc_id, fields, unset)
+    return redirect(url_for("pages.document_page", doc_id=doc_id, saved=1))
 
 
 @bp.get("/doc/<doc_id>/original")
@@ -108,7 +143,9 @@ def original(doc_id: str):
     path = kb().original(doc_id)
     if path is None:
         abort(404, description="原始文件不在库中。(original not stored)")
-    return send_file(path, as_attachment=True, download_name=Path(stored["path"]).name)
+    audit.record("download", document=doc_id)
+    name = shown_path(stored).replace("\\", "/").rsplit("/", 1)[-1].replace("!", "_") or f"{doc_id}{path.suffix}"
+    return send_file(path, as_attachment=True, download_name=name)
 
 
 # --- export and feed --------------------------------------------------------------------------------
@@ -123,18 +160,20 @@ def export_csv():
     for key in ("page", "page_size"):
         kwargs.pop(key)
     hits = kb().iter_hits(**kwargs)
+    audit.record("search", query=params.q[:200], mode=params.mode, filters=params.filters, export="csv")
 
     def rows():
-        yield "\ufeff"  # a BOM, so Excel reads UTF-8
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         columns = csv_columns()
         writer.writerow(columns)
+        yield "\ufeff" + buffer.getvalue()  # a BOM, so Excel reads UTF-8; the header even with no hits
+        buffer.seek(0)
+        buffer.truncate()
         for hit in hits:
-            data = hit.to_dict()
-            data["url"] = url_for("pages.document_page", doc_id=hit.id, _external=True)
-            writer.writerow(["; ".join(v) if isinstance(v := data.get(c, ""), list) else ("" if v is None else v)
-                             for c in columns])
+            data = hit_dict(hit)
+            data["url"] = link("pages.document_page", doc_id=hit.id)
+            writer.writerow([csv_cell(data.get(c)) for c in columns])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -144,17 +183,35 @@ def export_csv():
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell that Excel and LibreOffice show as text, never run as a formula."""
+    text = "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 @bp.get("/feed")
 def feed():
     params = webparams.parse(request.args)
     params.sort, params.page, params.size = "added", 1, FEED_ENTRIES
     results = kb().search(**params.search_kwargs()) if has_index() else None
     updated = max((h.added or 0 for h in results.hits), default=0) if results else 0
-    body = render_template("feed.xml", params=params, results=results,
-                           updated=_iso(updated or time.time()), iso=_iso,
-                           self_url=request.url, search_url=url_for("pages.search_page", _external=True)
-                           + ("?" + request.query_string.decode("utf-8", "replace") if request.query_string else ""))
+    body = render_template("feed.xml", params=params, results=results, xml=xml_text,
+                           updated=_iso(updated or time.time()), iso=_iso, link=link,
+                           self_url=params.url(link("pages.feed")), search_url=params.url(link("pages.search_page")),
+                           feed_id=f"urn:kb:feed:{hashlib.sha1(params.url('/').encode('utf-8')).hexdigest()}")
     return Response(body, mimetype="application/atom+xml")
+
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value) -> str:
+    """Text that can go into an XML document (Jinja escapes markup; this drops what XML forbids)."""
+    return _NOT_XML.sub("", str(value or ""))
 
 
 def _iso(seconds) -> str:
@@ -166,12 +223,20 @@ def _iso(seconds) -> str:
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload_page():
-    enabled = security.writes_enabled()
-    outcome = None
+    enabled = auth.writes_enabled()
+    outcome, job = None, None
+    if request.args.get("job"):
+        job = uploads.upload_queue(current_app._get_current_object()).get(request.args["job"])
     if request.method == "POST":
         security.check_csrf()
-        security.check_admin_token(request.form.get("token"))
-        outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form)
-    return render_template("upload.html", enabled=enabled, outcome=outcome,
+        user = security.writer_from_form(request.form.get("token"))
+        outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form, user.name)
+        audit.record("upload", user=user.name, files={Path(r.path).name: r.status for r in outcome.results},
+                     queued=bool(outcome.job), error=outcome.error)
+        if outcome.job:
+            return redirect(url_for("pages.upload_page", job=outcome.job)), 303
+    status = 200 if not outcome or outcome.ok else 422
+    return render_template("upload.html", enabled=enabled, outcome=outcome, job=job,
+                           signed_in_editor=auth.can("editor"), access_levels=levels().names,
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
-                           max_files=current_app.config["UPLOAD_MAX_FILES"]), (200 if not outcome or outcome.ok else 422)
+                           max_files=current_app.config["UPLOAD_MAX_FILES"]), status

@@ -16,6 +16,11 @@ def flask_config(values: dict | None = None) -> dict:
         "UPLOAD_MAX_BYTES": int(values.get("upload_max_mb") or 50) * 1024 * 1024,
         "UPLOAD_MAX_FILES": int(values.get("upload_max_files") or 20),
         "BASE_URL": (values.get("base_url") or "").rstrip("/") or None,
+        "LOGIN_REQUIRED": str(values.get("login") or "optional").lower() == "required",
+        "TRUSTED_USER_HEADER": values.get("trusted_user_header") or None,
+        "SESSION_IDLE_SECONDS": int(values.get("session_idle_minutes") or 120) * 60,
+        "AUDIT_LOG": values.get("audit_log") or None,
+        "BEHIND_PROXY": bool(values.get("behind_proxy")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

@@ -58,7 +58,7 @@ def open_kb(args: argparse.Namespace):
     from kb.search import KnowledgeBase
 
     where = index_path(args)
-    if not kbindex.exists(where):
+    if not kbindex.begun(where):
         raise UsageError(f"no index in {where}; run `kb ingest FOLDER` first (or pass --index / set KB_INDEX)")
     return KnowledgeBase(where)
 

@@ -6,28 +6,30 @@ Field names here are the index's field names (see ``kb.index``).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import PurePath
 
-import unicodedata
-
-from kb.analysis import fold_width, normalize
 from kb import facets as kbfacets
+from kb.analysis import normalize
 from kb.facets import by_key
-
-from kb.meta.dates import document_year, filename_date
+from kb.meta.dates import filename_date, find_year
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
 from kb.meta.places import find_places, is_national
 from kb.meta.sectors import classify
-from kb.meta.title import extract_title
+from kb.meta.title import compose_title, document_kind, find_title
 from kb.meta.topics import topics_of
+from kb.textview import rule_view
 
 # Document facts that are not facets (facets and their spellings are declared in kb.facets).
 DOCUMENT_KEYS = ("title", "date", "docno")
 DOCUMENT_ALIASES = {"document_number": "docno", "发文字号": "docno", "文号": "docno", "标题": "title", "日期": "date"}
+# What extraction says about itself (where each field came from): kept, but nobody sets it.
+EXTRACTION_KEYS = ("provenance", "title_source")
 
 
 def known_keys() -> tuple[str, ...]:
-    """Metadata keys with a meaning of their own (the rest are kept as the user's extra fields)."""
+    """Metadata keys users can set (the rest of what they give is kept as their extra fields)."""
     return DOCUMENT_KEYS + kbfacets.fields()
 
 
@@ -37,12 +39,6 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
     date rules read ``kb.textview.rule_view`` of the text (full-width folded, traditional
     simplified: same offsets). ``provenance`` says where the title and the year came from;
     ``title_source`` is text, format (the reader's title) or composed (place + year + 文种)."""
-    import re
-
-    from kb.meta.dates import find_year
-    from kb.meta.title import compose_title, document_kind
-    from kb.textview import rule_view
-
     found, text, view = _title_as_written(text, title_hint)
     hint_view = rule_view(title_hint) if title_hint else None
     title_view = found.render(view, hint_view) if found else ""
@@ -97,9 +93,6 @@ def _title_as_written(text: str, hint: str | None):
     """``(title, text, view)``: the title found in the rule view of the text (or of the format's
     title ``hint``), as pieces that cut it out of the characters as written; the text gets a line
     break after a glued title; ``view`` is the text's rule view."""
-    from kb.meta.title import find_title
-    from kb.textview import rule_view
-
     view = rule_view(text)
     found, changed = find_title(view, rule_view(hint) if hint else None)
     if changed != view:  # a line break put after a glued title: put it in the original too
