@@ -19,15 +19,18 @@ The rule (settings in data/topics.toml):
 * Known words only: a word in neither jieba's IDF table nor data/userdict.txt is a cut jieba's
   HMM guessed (和量, 率控制), not a term, unless it is a quoted name. Numbering
   and amounts (第十四届, 五十万元, 一九八二年, 百分之九) are not terms.
-* Score = (1 + ln tf) × d × length bonus (3- and 4+-character terms name programmes and bodies)
+* Things only: a dictionary word jieba tags as a verb, adjective, adverb, numeral … (``not_names``;
+  verbal nouns ``vn`` stay) names nothing (释放出来, 紧抓, 亿公斤).
+* Score = sqrt(tf) × d × length bonus (3- and 4+-character terms name programmes and bodies)
   × ``title_boost`` if the title holds it. A word that occurs only inside a quoted name (兴万村 of
   “万企兴万村”) is that name's piece, not a term of its own.
 
 The top ``max_topics`` by score, most telling first.
 
 Cost: the word list is the index's (segmented once per document, cached); the generality table is a
-dict of ~15k words; jieba's 349k-word IDF table is read from a small SQLite file (as a dict it would
-cost ~130 MB in every ingest worker), only for the few hundred candidates of a document.
+dict of ~15k words; jieba's 349k-word IDF table and part-of-speech tags are read from a small SQLite
+file (as dicts they would cost ~130 MB in every ingest worker), only for the few hundred candidates
+of a document.
 """
 
 from __future__ import annotations
@@ -50,57 +53,62 @@ MAX_CANDIDATES = 300  # the most frequent terms are judged; below them tf is 1-2
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-class IdfTable:
-    """jieba's IDF table (349k words) as a small SQLite file built once in the user's cache folder:
-    as a Python dict it would cost ~130 MB in every ingest worker; lookups from SQLite cost a few
-    microseconds and next to no memory. Built streaming (constant memory), renamed into place."""
+class JiebaTables:
+    """jieba's IDF table (349k words) and its dictionary's part-of-speech tags, as a small SQLite
+    file built once in the user's cache folder: as Python dicts they would cost ~130 MB in every
+    ingest worker; lookups from SQLite cost a few microseconds and next to no memory. Built
+    streaming (constant memory), renamed into place."""
 
-    def __init__(self, source: Path):
-        self.path = self._built(source)
+    def __init__(self, idf_source: Path, dict_source: Path):
+        self.path = self._built(idf_source, dict_source)
         self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self.median = self.db.execute("SELECT value FROM meta WHERE key = 'median'").fetchone()[0]
 
     @staticmethod
-    def _built(source: Path) -> Path:
+    def _built(idf_source: Path, dict_source: Path) -> Path:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kb"
-        stat = source.stat()
-        target = cache / f"jieba-idf-{stat.st_size}-{int(stat.st_mtime)}.sqlite"
+        stamp = "-".join(f"{st.st_size}-{int(st.st_mtime)}" for st in (idf_source.stat(), dict_source.stat()))
+        target = cache / f"jieba-words-v1-{stamp}.sqlite"  # v1: words (word, idf, tag)
         if target.exists():
             return target
         cache.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         db = sqlite3.connect(tmp)
-        db.execute("CREATE TABLE idf (word TEXT PRIMARY KEY, value REAL) WITHOUT ROWID")
+        db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, idf REAL, tag TEXT) WITHOUT ROWID")
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value REAL)")
-        with source.open(encoding="utf-8") as f:
+        with idf_source.open(encoding="utf-8") as f:
             rows = (parts for line in f if len(parts := line.split()) == 2)
-            db.executemany("INSERT OR REPLACE INTO idf VALUES (?, ?)", rows)
-        count = db.execute("SELECT count(*) FROM idf").fetchone()[0]
-        median = db.execute("SELECT value FROM idf ORDER BY value LIMIT 1 OFFSET ?", (count // 2,)).fetchone()
+            db.executemany("INSERT OR REPLACE INTO words (word, idf) VALUES (?, ?)", rows)
+        with dict_source.open(encoding="utf-8") as f:  # word frequency tag
+            rows = ((parts[0], parts[2]) for line in f if len(parts := line.split()) == 3)
+            db.executemany("INSERT INTO words (word, tag) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET tag = excluded.tag", rows)
+        count = db.execute("SELECT count(*) FROM words WHERE idf IS NOT NULL").fetchone()[0]
+        median = db.execute("SELECT idf FROM words WHERE idf IS NOT NULL ORDER BY idf LIMIT 1 OFFSET ?", (count // 2,)).fetchone()
         db.execute("INSERT INTO meta VALUES ('median', ?)", (median[0] if median else 1.0,))
         db.commit()
         db.close()
         os.replace(tmp, target)
         return target
 
-    def get_many(self, words, default: float | None = None) -> dict[str, float | None]:
-        """IDF of each word; ``default`` (else the median) for a word not in the table."""
+    def lookup(self, words) -> dict[str, tuple[float | None, str | None]]:
+        """Each word jieba's tables have -> (its IDF or None, its part-of-speech tag or None)."""
         words = list(words)
-        found: dict[str, float] = {}
+        found: dict = {}
         for start in range(0, len(words), 500):
             chunk = words[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT word, value FROM idf WHERE word IN ({marks})", chunk))
-        missing = self.median if default is None else default
-        return {w: found.get(w, missing) for w in words}
+            found.update((w, (idf, tag)) for w, idf, tag in
+                         self.db.execute(f"SELECT word, idf, tag FROM words WHERE word IN ({marks})", chunk))
+        return found
 
 
 @lru_cache(maxsize=1)
-def _idf() -> IdfTable:
-    # the file's path only: importing jieba.analyse would load the whole table into a dict
+def _jieba() -> JiebaTables:
+    # the files' paths only: importing jieba.analyse would load the whole table into a dict
     import importlib.util
 
-    return IdfTable(Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt")
+    package = Path(importlib.util.find_spec("jieba").origin).parent
+    return JiebaTables(package / "analyse" / "idf.txt", package / "dict.txt")
 
 
 @lru_cache(maxsize=1)
@@ -190,18 +198,23 @@ def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
     if len(candidates) > MAX_CANDIDATES:  # the general-IDF lookup only for terms that can make the list
         kept = sorted(candidates, key=lambda w: (-candidates[w], w))[:MAX_CANDIDATES]
         candidates = {w: candidates[w] for w in set(kept) | (title_words & candidates.keys()) | (names.keys() & candidates.keys())}
-    idf = _idf()
-    general = idf.get_many(candidates, default=0.0)
+    tables = _jieba()
+    found = tables.lookup(candidates)
+    not_names = tuple(s["not_names"])
     known = _known_words()
     bonus = {int(k): v for k, v in s["length_bonus"].items()}
     scored = []
     for w, n in candidates.items():
-        if not general[w] and w not in known and w not in names:
-            continue  # a cut jieba guessed (和量, 率控制): in no dictionary and not quoted
-        d = math.log(1 / max(shares.get(w, 0.0), floor)) * (general[w] or idf.median) / idf.median
+        idf, tag = found.get(w, (None, None))
+        if w not in known and w not in names:
+            if not idf:
+                continue  # a cut jieba guessed (和量, 率控制): in no dictionary and not quoted
+            if tag and tag.startswith(not_names) and not tag.startswith("vn"):
+                continue  # it does not name a thing: a verb, adjective, adverb, numeral (释放出来, 亿公斤)
+        d = math.log(1 / max(shares.get(w, 0.0), floor)) * (idf or tables.median) / tables.median
         if d < s["min_distinctiveness"]:
             continue
         length = max((v for k, v in bonus.items() if len(w) >= k), default=1.0)
-        score = (1 + math.log(n)) * d * length * (s["title_boost"] if w in title_words else 1.0)
+        score = math.sqrt(n) * d * length * (s["title_boost"] if w in title_words else 1.0)
         scored.append((-score, w))
     return [w for _, w in sorted(scored)[:count]]
