@@ -96,7 +96,11 @@ def _resolve_user() -> User | None:
             return _admin_token_user()
         user = store().by_token(token)
         if user is None:
-            abort(401, description="API 令牌无效或已被吊销。(invalid or revoked token)")
+            from werkzeug.datastructures import WWWAuthenticate
+            from werkzeug.exceptions import Unauthorized
+
+            raise Unauthorized("API 令牌无效或已被吊销。(invalid or revoked token)",
+                               www_authenticate=WWWAuthenticate("bearer", {"realm": "kb", "error": "invalid_token"}))
         return user
     header = current_app.config.get("TRUSTED_USER_HEADER")
     if header and request.headers.get(header):
@@ -151,9 +155,10 @@ def writes_enabled() -> bool:
 def unauthorised(message: str = "请先登录。(sign-in required)"):
     """401 for the API (with WWW-Authenticate), a redirect to the login page for pages."""
     if request.path.startswith("/api/") or request.path in ("/feed", "/export.csv"):
-        error = _http_error(401, message)
-        error.www_authenticate = 'Bearer realm="kb"'
-        raise error
+        from werkzeug.datastructures import WWWAuthenticate
+        from werkzeug.exceptions import Unauthorized
+
+        raise Unauthorized(message, www_authenticate=WWWAuthenticate("bearer", {"realm": "kb"}))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kb.errors import QueryError
 
@@ -21,12 +21,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         message = error.description if code < 500 else _SERVER_ERROR
-        if code == 413 and not getattr(error, "kb_message", None):
+        if code == 413 and error.description == RequestEntityTooLarge.description:  # werkzeug's own: the size
             message = "上传的文件太大。(upload too large)"
-        message = getattr(error, "kb_message", None) or message
-        headers = {}
-        if code == 405 and getattr(error, "valid_methods", None):
-            headers["Allow"] = ", ".join(error.valid_methods)
+        # what the error itself says (Allow on a 405, WWW-Authenticate on a 401), not its HTML type
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         retry = getattr(error, "retry_after", None)
         if retry:
             headers["Retry-After"] = str(retry)
