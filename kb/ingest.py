@@ -267,13 +267,16 @@ class Ingest:
             else:
                 self._index_serial(ix, work, bar)
 
-    def _done(self, args, existed: bool, doc_id: str | None, error) -> bool:
-        """Note one file's outcome; True if it was indexed."""
+    def _done(self, args, existed: bool, doc_id: str | None, error, warnings=()) -> bool:
+        """Note one file's outcome (and what its reader warned about, naming the file); True if it
+        was indexed."""
         source = args[0]
         if error is not None:
             status = "skipped" if isinstance(error, UnsupportedFormat) else "failed"
             self._note(source, status, error.cause)
             return False
+        for warning in warnings:
+            self.report(f"warning: {source}: {warning}")
         self._note(source, "updated" if existed else "added", doc_id=doc_id)
         self.summary.bytes_indexed += len(args[1])
         return True
@@ -293,7 +296,8 @@ class Ingest:
                 if error is None:
                     self.store.put(fields["sha"], Path(args[0]).suffix, args[1])
                     writer.update_document(**fields)
-                if self._done(args, existed, fields and fields["id"], error):
+                warnings = fields["meta"].get("warnings") or [] if fields else []
+                if self._done(args, existed, fields and fields["id"], error, warnings):
                     pending += 1
                 if pending >= COMMIT_EVERY_DOCS or writer.pool.size >= COMMIT_EVERY_POSTINGS:
                     writer.commit()
@@ -313,10 +317,10 @@ class Ingest:
         jobs: dict[int, tuple] = {}
 
         def finish_one():
-            seq, doc_id, error = team.next_result()
+            seq, doc_id, error, warnings = team.next_result()
             args, existed = jobs.pop(seq)
             bar.update(1)
-            if self._done(args, existed, doc_id, error) and existed:
+            if self._done(args, existed, doc_id, error, warnings) and existed:
                 writer.delete_by_term("id", doc_id)  # the old version goes only once the new one is in
 
         try:

@@ -6,8 +6,11 @@ ingest process alike; ``reextract`` starts from the stored clean text (``documen
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import time
+import warnings
 from pathlib import Path
 
 from kb import analysis
@@ -31,7 +34,9 @@ def prepare(source: str, data: bytes, given: dict, stat: tuple[int, float], opti
     spreadsheets and .csv/.tsv as documents)."""
     options = options or {}
     path = Path(source)
-    extracted = read_bytes(path, data, tables=options.get("tables", False))
+    with library_messages() as messages:
+        extracted = read_bytes(path, data, tables=options.get("tables", False))
+    extracted.warnings.extend(m for m in messages if m not in extracted.warnings)
     text = cleaning.clean(extracted.text)
     if not any(ch.isalnum() for ch in text):
         raise ReadError(path, "no text left after cleaning (only noise or symbols)")
@@ -99,6 +104,28 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
         if metadata.get(key):
             fields[key] = str(metadata[key])
     return fields
+
+
+@contextlib.contextmanager
+def library_messages():
+    """What format libraries log or warn while reading a file (pypdf's "EOF marker not found"),
+    collected to be reported with the file's name instead of printed bare on stderr."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(f"{record.name}: {record.getMessage()}"[:300])
+
+    handler = Collect(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+        messages.extend(f"{w.category.__name__}: {w.message}"[:300] for w in caught)
+    finally:
+        root.removeHandler(handler)
 
 
 def _access_level(source: str, found: dict) -> dict:

@@ -56,7 +56,8 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
                     writer.add_document(**fields)
                 except Exception as exc:  # a failure to index one file must not stop the batch
                     error = ReadError(args[0], f"cannot index: {type(exc).__name__}: {exc}")
-            outbox.put(("done", seq, fields["id"] if error is None else None, error))
+            warnings = list((fields or {}).get("meta", {}).get("warnings") or []) if error is None else []
+            outbox.put(("done", seq, fields["id"] if error is None else None, error, warnings))
             if writer is not None and writer.pool.size >= max_postings:
                 finished.append(_finalize(writer))
                 writer = None
@@ -134,7 +135,7 @@ class SegmentWorkers:
         return sum(self.in_flight)
 
     def next_result(self):
-        """``(seq, doc_id, error)`` of the next finished document."""
+        """``(seq, doc_id, error, warnings)`` of the next finished document."""
         while True:
             try:
                 message = self.outbox.get(timeout=_POLL_SECONDS * 5)
@@ -144,9 +145,9 @@ class SegmentWorkers:
                     raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died unexpectedly")
                 continue
             if message[0] == "done":
-                _, seq, doc_id, error = message
+                _, seq, doc_id, error, warnings = message
                 self.in_flight[self.owner.pop(seq)] -= 1
-                return seq, doc_id, error
+                return seq, doc_id, error, warnings
 
     def collect_segments(self) -> list:
         """Every worker's finished segments (call when nothing is in flight)."""

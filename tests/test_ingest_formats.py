@@ -121,3 +121,16 @@ def test_page_starts_survive_lines_joined_across_a_page_break():
     assert starts[0] == 0 and text[starts[1]:].startswith("一直写到第二页") and text[starts[2]:] == "第三页。"
     assert page_at(starts, text.index("第二行")) == 2 and page_at(starts, 0) == 1
     assert page_label(["预算表", "人员表"], 2) == "人员表" and page_label([], 3) == "第 3 页"
+
+
+def test_library_warnings_name_the_file(tmp_path, make_docs, capfd):
+    from pathlib import Path
+
+    pdf = (Path(__file__).parent / "fixtures" / "read" / "chinese.pdf").read_bytes()
+    root = make_docs({"截断.pdf": pdf.rsplit(b"%%EOF", 1)[0]})  # no EOF marker: pypdf warns
+    lines: list[str] = []
+    ingest_paths([root], tmp_path / "index", report=lines.append)
+    err = capfd.readouterr().err
+    assert "EOF marker" not in err  # nothing bare on stderr
+    eof = [line for line in lines if "EOF marker" in line]
+    assert eof and all(line.startswith("warning: ") and "截断.pdf" in line for line in eof)
