@@ -63,9 +63,9 @@ def register(subparsers) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kb.cli.common import EXIT_USAGE, run_guarded
+    from kb.cli.common import EXIT_USAGE, Parser, run_guarded
 
-    parser = argparse.ArgumentParser(prog="python -m web", description="Serve the knowledge base site (the same "
+    parser = Parser(prog="python -m web", description="Serve the knowledge base site (the same "
                                      "as `kb serve`).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     try:

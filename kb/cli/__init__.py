@@ -14,7 +14,7 @@ from importlib import metadata
 
 import kb
 from kb.cli import ingest_cmd, manage_cmd, search_cmd, users_cmd
-from kb.cli.common import EXIT_USAGE, PROG, run_guarded
+from kb.cli.common import EXIT_USAGE, PROG, Parser, run_guarded
 from kb.cli.ingest_cmd import ingest_main
 
 COMMANDS = [ingest_cmd, search_cmd, manage_cmd, users_cmd]
@@ -56,7 +56,7 @@ def _plugins():
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="A searchable knowledge base for Chinese documents.",
+    p = Parser(prog=PROG, description="A searchable knowledge base for Chinese documents.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"{PROG} {kb.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)

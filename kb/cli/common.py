@@ -19,6 +19,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "kb"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (what was wrong, and where help is), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class UsageError(Exception):
     """Bad arguments or a missing index: exit code 2."""
 

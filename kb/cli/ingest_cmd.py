@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kb.cli.common import EXIT_USAGE, PROG, UsageError, add_index_option, index_path, run_guarded
+from kb.cli.common import EXIT_USAGE, PROG, Parser, UsageError, add_index_option, index_path, run_guarded
 
 EPILOG = """examples:
   kb ingest ~/reports/2023/ --year 2023 --county 祁县
@@ -99,7 +99,7 @@ def register(subparsers) -> None:
 
 def ingest_main(argv: list[str] | None = None) -> int:
     """``ingest.py PATH…``: the same as ``kb ingest``."""
-    parser = argparse.ArgumentParser(prog="ingest.py", description="Add documents (files or folders, recursively) "
+    parser = Parser(prog="ingest.py", description="Add documents (files or folders, recursively) "
                                      "to the knowledge base (the same as `kb ingest`).", epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
