@@ -71,6 +71,10 @@ def read(path: Path, data: bytes) -> Extracted:
     """Read an RTF document; ReadError when the file does not start as RTF."""
     if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
         raise ReadError(path, "not an RTF file (no {\\rtf header)")
+    # RTF is 7-bit text: control bytes in it mean a damaged or binary file behind an RTF header
+    controls = sum(data.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    if controls > max(8, len(data) // 200):
+        raise ReadError(path, f"damaged RTF: {controls} control bytes in the file (binary data behind an RTF header?)")
     decoder = _Decoder(data)
     decoder.run()
     warnings = []
