@@ -13,7 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
-from kb import analysis
+from kb import analysis, versions
 from kb import clean as cleaning
 from kb import meta as kbmeta
 from kb.errors import ReadError, UnsupportedFormat
@@ -92,6 +92,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
             "corrected": corrected,
             "extracted": {k: v for k, v in found.items() if k != "title"},
             "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys() + kbmeta.EXTRACTION_KEYS},
+            "sketch": versions.sketch(text),  # finds the document's other versions (kb.versions)
         },
     }
     fields.update(analyzed_fields(title, text))
