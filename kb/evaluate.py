@@ -36,17 +36,21 @@ class Ranked:
     docs: np.ndarray
     exact: np.ndarray
     scores: np.ndarray
+    # clauses matched only by another form of a typed term (kb.synonyms), a tier below ``exact``
+    alt: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def where(self, keep: np.ndarray) -> "Ranked":
-        return Ranked(self.docs[keep], self.exact[keep], self.scores[keep])
+        return Ranked(self.docs[keep], self.exact[keep], self.scores[keep],
+                      None if self.alt is None else self.alt[keep])
 
     @classmethod
-    def from_dense(cls, matched: np.ndarray, exact: np.ndarray, scores: np.ndarray) -> "Ranked":
+    def from_dense(cls, matched: np.ndarray, exact: np.ndarray, scores: np.ndarray,
+                   alt: np.ndarray | None = None) -> "Ranked":
         docs = np.flatnonzero(matched)
-        return cls(docs, exact[docs], scores[docs])
+        return cls(docs, exact[docs], scores[docs], None if alt is None else alt[docs])
 
 
 class Evaluator:
@@ -232,41 +236,59 @@ def _string_fields(in_title: bool) -> list[tuple[str, str]]:
     return [("title_grams", "title_grams")] + ([] if in_title else [("grams", "chars")])
 
 
-def match(ev: Evaluator, parsed: ParsedQuery):
-        """The documents matching every clause, with exact-string counts and scores."""
+def match(ev: Evaluator, parsed: ParsedQuery, alternatives: dict | None = None):
+        """The documents matching every clause, with exact-string counts and scores.
+
+        ``alternatives``: term -> other forms of it as exact-string terms (``kb.synonyms``); a term
+        matches where any of them does, and a clause matched only by another form counts in
+        ``Ranked.alt``, a tier below the typed form's exact matches."""
         snap = ev.snap
+        alternatives = alternatives or {}
+
+        def alts(clause):
+            return [a for t in clause.terms for a in alternatives.get(t, ())]
+
         # Verifying exact strings (positions) is the costly part: with more than one clause, first
         # narrow to the documents that can match every clause, from document lists alone.
         within = None
         if len(parsed.positive) > 1:
             within = snap.live_mask.copy()
             for clause in parsed.positive:
-                supersets = [c for c in map(ev.candidates, clause.terms) if c is not None]
+                supersets = [c for c in map(ev.candidates, clause.terms + alts(clause)) if c is not None]
                 if supersets:
                     within &= np.logical_or.reduce(supersets)
-        positive = [[m for m in (ev.term(t, within) for t in c.terms) if m is not None] for c in parsed.positive]
-        positive = [matches for matches in positive if matches]
+        positive = [([m for m in (ev.term(t, within) for t in c.terms) if m is not None],
+                     [m for m in (ev.term(a, within) for a in alts(c)) if m is not None]) for c in parsed.positive]
+        positive = [(matches, alt_matches) for matches, alt_matches in positive if matches or alt_matches]
+        alt = np.zeros(snap.size, dtype=np.int64) if alternatives else None
         if not positive:
             matched = snap.live_mask.copy() if not parsed.positive else np.zeros(snap.size, dtype=bool)
             exact, scores = np.zeros(snap.size, dtype=np.int64), np.zeros(snap.size)
         else:
             matched = np.ones(snap.size, dtype=bool)
             exact, scores = np.zeros(snap.size, dtype=np.int64), np.zeros(snap.size)
-            for matches in positive:  # a clause: any of its terms (OR); clauses: all (AND)
+            for matches, alt_matches in positive:  # a clause: any of its terms (OR); clauses: all (AND)
                 in_clause = np.zeros(snap.size, dtype=bool)
                 exact_in_clause = np.zeros(snap.size, dtype=bool)
                 for match in matches:
                     in_clause |= match.matched
                     exact_in_clause |= match.matched & (match.exact > 0)
                     scores += match.scores
+                alt_in_clause = np.zeros(snap.size, dtype=bool)
+                for match in alt_matches:
+                    in_clause |= match.matched
+                    alt_in_clause |= match.matched
+                    scores += match.scores
                 matched &= in_clause
                 exact += exact_in_clause
+                if alt is not None:
+                    alt += alt_in_clause & ~exact_in_clause
                 if not matched.any():
                     break
         for clause in parsed.negative:
             for match in filter(None, (ev.term(t, matched) for t in clause.terms)):
                 matched &= ~match.matched
-        return (Ranked.from_dense(matched, exact, scores), *highlight_terms(parsed))
+        return (Ranked.from_dense(matched, exact, scores, alt), *highlight_terms(parsed))
 
 
 def highlight_terms(parsed: ParsedQuery | str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -22,6 +22,7 @@ class Hit:
     page: int | None = None  # the page (sheet, slide) of the snippet's first match, in paged formats
     page_label: str | None = None  # how to name it: "第 3 页", a sheet's name
     shown_path: str = ""  # the source path from the folder that was ingested (what users see)
+    other_versions: int = 0  # with collapse=versions: matching versions of it left out (kb.versions)
 
     @property
     def year(self) -> int | None:
@@ -31,7 +32,7 @@ class Hit:
     def to_dict(self) -> dict:
         data = {"id": self.id, "path": self.path, "title": self.title, "score": round(self.score, 4),
                 "snippet": self.snippet, "date": self.date, "docno": self.docno, "added": self.added,
-                "page": self.page, "page_label": self.page_label}
+                "page": self.page, "page_label": self.page_label, "other_versions": self.other_versions}
         for name, facet in kbfacets.FACETS.items():
             values = self.facets.get(name, [])
             data[facet.field] = values if facet.multi else (values[0] if values else None)
@@ -49,6 +50,8 @@ class Results:
     sort: str = "relevance"
     took_ms: float = 0.0
     terms: list[str] = field(default_factory=list)  # normalised query strings, for highlighting
+    expansions: dict[str, list[str]] = field(default_factory=dict)  # typed term -> other forms searched
+    collapse: str | None = None  # "versions": one hit per version group
 
     @property
     def pages(self) -> int:
@@ -65,4 +68,6 @@ class Results:
             "took_ms": round(self.took_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets,
+            "expansions": self.expansions,
+            "collapse": self.collapse,
         }

@@ -21,6 +21,7 @@ from whoosh import index as whoosh_index
 
 from kb import facets as kbfacets
 from kb import highlight
+from kb import versions as kbversions
 from kb.access import may_see, visible_mask
 from kb import index as kbindex
 from kb.collector import MAX_LIKE_CHARS, SORTS, Run, collect, hit
@@ -31,6 +32,7 @@ from kb.results import Hit, Results
 from kb.snapshot import Snapshot
 
 MAX_PAGE_SIZE = 10_000  # the site and the API allow fewer per page (web.params)
+COLLAPSES = (None, "versions")  # collapse=versions: one hit per version group (kb.versions)
 
 __all__ = ["KnowledgeBase", "Hit", "Results", "SORTS", "MAX_PAGE_SIZE", "MAX_LIKE_CHARS", "QueryError"]
 
@@ -113,12 +115,15 @@ class KnowledgeBase:
     def search(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
                within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None,
-               facets: bool = True, clearance: int | None = None) -> Results:
+               facets: bool = True, clearance: int | None = None, synonyms: bool = True,
+               collapse: str | None = None) -> Results:
         """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
         ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids and
         ``exclude`` leaves ids out; ``snippets``/``facets`` can be skipped when not shown;
         ``clearance`` (an access rank, ``kb.access``) hides what it may not see from everything
-        returned, counts included (None: no limit)."""
+        returned, counts included (None: no limit); ``synonyms``: unquoted terms also find their
+        other forms (kb/data/synonyms.txt); ``collapse="versions"``: one hit per version group
+        (its most recent matching member; ``kb.versions``)."""
         started = time.perf_counter()
         try:
             page, page_size = int(page), int(page_size)
@@ -127,22 +132,23 @@ class KnowledgeBase:
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"page must be >= 1 and page size 1..{MAX_PAGE_SIZE}")
         with self._lock:
-            run = self._run(query, filters, years, sort, like, within, exclude, clearance)
+            run = self._run(query, filters, years, sort, like, within, exclude, clearance, synonyms, collapse)
             start = (page - 1) * page_size
             hits = [hit(run, i, snippets) for i in range(start, min(start + page_size, len(run)))]
             counts = kbfacets.count(run.snap, run.ranked.docs) if facets else {}
         return Results(query=query, total=len(run), hits=hits, facets=counts, page=page,
                        page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
-                       terms=list(run.strings))
+                       terms=list(run.strings), expansions=run.expansions, collapse=collapse)
 
     def iter_hits(self, query: str = "", filters: dict | None = None, years: str | tuple | None = None,
                   sort: str = "relevance", like: bool = False, batch: int = 200, snippets: bool = False,
-                  start: int = 0, limit: int | None = None, clearance: int | None = None):
+                  start: int = 0, limit: int | None = None, clearance: int | None = None,
+                  synonyms: bool = True, collapse: str | None = None):
         """Every matching document from ``start`` (up to ``limit``), in order (for exports and scripts).
 
         The search runs now (a bad query raises QueryError here, before a caller starts streaming);
         the hits come from the returned iterator."""
-        run = self._locked_run(query, filters, years, sort, like, None, None, clearance)
+        run = self._locked_run(query, filters, years, sort, like, None, None, clearance, synonyms, collapse)
         stop = len(run) if limit is None else min(len(run), start + limit)
         return self._hits_of(run, batch, snippets, start, stop)
 
@@ -174,10 +180,18 @@ class KnowledgeBase:
         with self._lock:
             return self._run(*args)
 
-    def _run(self, query, filters, years, sort, like, within, exclude, clearance=None) -> Run:
+    def _run(self, query, filters, years, sort, like, within, exclude, clearance=None, synonyms=False,
+             collapse=None) -> Run:
         """Call under the lock."""
         snap = self.snapshot()
-        return collect(snap, query, filters, years, sort, like, within, exclude, visible=visible_mask(snap, clearance))
+        if collapse not in COLLAPSES:
+            raise QueryError(f"unknown collapse {collapse!r}; use {', '.join(c for c in COLLAPSES if c)}")
+        folding = None
+        if collapse == "versions":
+            groups = kbversions.groups(snap, self.index_dir)
+            folding = (groups.group_of, groups.recency(snap))
+        return collect(snap, query, filters, years, sort, like, within, exclude, visible=visible_mask(snap, clearance),
+                       synonyms=synonyms, collapse=folding)
 
     # -- documents
 
@@ -236,6 +250,51 @@ class KnowledgeBase:
 
     def facets(self, filters: dict | None = None, clearance: int | None = None) -> dict[str, dict]:
         return self.search("", filters=filters, page_size=1, snippets=False, clearance=clearance).facets
+
+    # -- research (issue 14): trends, versions, comparisons
+
+    @_survives_commits
+    def trends(self, terms, filters: dict | None = None, years=None, by: str = "year", fold: bool = False,
+               clearance: int | None = None):
+        """Documents mentioning each term and its mentions, per year (or facet value): ``kb.trends``."""
+        from kb import trends as kbtrends
+
+        with self._lock:
+            snap = self.snapshot()
+            return kbtrends.compute(snap, terms, filters, years, by, fold, visible_mask(snap, clearance))
+
+    @_survives_commits
+    def versions(self, doc_id: str, clearance: int | None = None) -> list:
+        """The document's other versions (``kb.versions.Version``), newest first."""
+        with self._lock:
+            snap = self.snapshot()
+            return kbversions.versions_of(snap, self.index_dir, doc_id, visible_mask(snap, clearance))
+
+    @_survives_commits
+    def version_groups(self, clearance: int | None = None) -> list[list[dict]]:
+        """Every version group: its members' id, title, year and date, newest first."""
+        with self._lock:
+            snap = self.snapshot()
+            found = kbversions.groups(snap, self.index_dir)
+            visible = visible_mask(snap, clearance)
+            years, recency, out = kbfacets.YEAR.column(snap), found.recency(snap), []
+            for members in found.members:
+                shown = [int(d) for d in members if visible is None or visible[d]]
+                if len(shown) > 1:
+                    out.append([{"id": found.entries[d].id, "title": found.entries[d].title,
+                                 "year": int(years[d]) or None, "date": found.entries[d].date}
+                                for d in sorted(shown, key=lambda d: -recency[d])])
+            return out
+
+    def compare(self, a: str, b: str, clearance: int | None = None):
+        """Two documents side by side: aligned paragraphs and distinctive terms (``kb.compare``);
+        None when either is missing (or above the clearance)."""
+        from kb import compare as kbcompare
+
+        first, second = self.document(a, clearance=clearance), self.document(b, clearance=clearance)
+        if first is None or second is None:
+            return None
+        return kbcompare.compare(first, second)
 
     def original(self, doc_id: str, clearance: int | None = None) -> Path | None:
         """The stored copy of a document's original file."""

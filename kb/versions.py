@@ -268,6 +268,23 @@ class Groups:
         members = self.members[number]
         return members[members != docnum]
 
+    def recency(self, snap) -> np.ndarray:
+        """Every docnum's rank from oldest to newest: year, then date, then when it was ingested
+        (what "the newest member" of a group means when search collapses it)."""
+        cached = self.__dict__.get("_recency")
+        if cached is None:
+            from kb.facets import YEAR
+
+            dates = np.zeros(len(self.group_of), dtype=np.int64)
+            for docnum, entry in self.entries.items():
+                dates[docnum] = _date_number(entry.date)
+            years = YEAR.column(snap)[: len(dates)]
+            order = np.lexsort((snap.added[: len(dates)], dates, years))
+            cached = np.empty(len(dates), dtype=np.int64)
+            cached[order] = np.arange(len(dates))
+            self.__dict__["_recency"] = cached
+        return cached
+
     def similarity(self, a: int, b: int) -> tuple[float, float]:
         """Estimated (Jaccard, containment of the shorter in the longer) of two documents' texts."""
         ea, eb = self.entries.get(a), self.entries.get(b)
@@ -275,6 +292,58 @@ class Groups:
             return 0.0, 0.0
         jaccard = float(np.mean(ea.digest == eb.digest))
         return jaccard, float(_containment(np.array([jaccard]), np.array([ea.shingles]), np.array([eb.shingles]))[0])
+
+
+_DATE = re.compile(r"(\d{4})\D{0,3}(\d{1,2})?\D{0,3}(\d{1,2})?")
+
+
+def _date_number(date: str | None) -> int:
+    """20210304 for "2021-03-04" (missing month or day: 0), 0 for no date."""
+    found = _DATE.match(str(date or "").strip())
+    if not found:
+        return 0
+    year, month, day = (int(x) if x else 0 for x in found.groups())
+    return year * 10000 + month * 100 + day
+
+
+@dataclass
+class Version:
+    """Another version of a document, as its page lists it."""
+
+    id: str
+    title: str
+    year: int | None
+    date: str | None
+    jaccard: float  # estimated share of shingles the two texts have in common
+    containment: float  # estimated share of the shorter text inside the longer
+    same_title: bool  # titles agree (a version); else a near-duplicate under another title
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "year": self.year, "date": self.date,
+                "similarity": round(self.jaccard, 3), "containment": round(self.containment, 3),
+                "relation": "version" if self.same_title else "near-duplicate"}
+
+
+def versions_of(snap, index_dir: Path, doc_id: str, visible: np.ndarray | None = None) -> list[Version]:
+    """The other versions of a document, newest first (only those ``visible`` allows)."""
+    from kb.facets import YEAR
+
+    docnums = snap.docs_with("id", doc_id)
+    if not docnums.size:
+        return []
+    found = groups(snap, index_dir)
+    docnum = int(docnums[0])
+    others = [int(d) for d in found.others(docnum) if visible is None or visible[d]]
+    years = YEAR.column(snap)
+    recency = found.recency(snap)
+    me = found.entries.get(docnum)
+    out = []
+    for other in sorted(others, key=lambda d: -recency[d]):
+        entry = found.entries[other]
+        jaccard, containment = found.similarity(docnum, other)
+        out.append(Version(entry.id, entry.title, int(years[other]) or None, entry.date, jaccard, containment,
+                           bool(me and entry.key and me.key == entry.key)))
+    return out
 
 
 def _containment(jaccard: np.ndarray, na: np.ndarray, nb: np.ndarray) -> np.ndarray:
