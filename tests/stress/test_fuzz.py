@@ -99,7 +99,7 @@ def _strategy_for(schema: dict):
 @pytest.fixture(scope="module")
 def operations(client):
     spec = client.get("/api/openapi.json").get_json()
-    return [(path, op["parameters"]) for path, item in spec["paths"].items() for method, op in item.items()
+    return [(path, op.get("parameters", [])) for path, item in spec["paths"].items() for method, op in item.items()
             if method == "get" and "{" not in path]
 
 

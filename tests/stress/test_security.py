@@ -114,8 +114,8 @@ def _post(url: str, token: str | None, files: dict[str, bytes]) -> int:
 
 def test_writes_need_the_token_and_respect_limits(hostile_server):
     url = hostile_server.base + "/api/documents"
-    assert _post(url, None, {"a.txt": "统战".encode()}) == 403
-    assert _post(url, "wrong-token", {"a.txt": "统战".encode()}) == 403
+    assert _post(url, None, {"a.txt": "统战".encode()}) == 401  # who is asking? (WWW-Authenticate)
+    assert _post(url, "wrong-token", {"a.txt": "统战".encode()}) == 401  # a token nobody issued
     assert _post(url, "correct-token", {f"{i}.txt": "统战".encode() for i in range(25)}) == 413  # > 20 files
     assert _post(url, "correct-token", {"big.txt": b"x" * (51 * 1024 * 1024)}) == 413  # > 50 MB
     assert _post(url, "correct-token", {"../../escape.txt": "统一战线 上传".encode()}) == 200
