@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (or refresh) the project's virtual environment in .venv from requirements.txt.
-# Safe to run again: it reinstalls only when requirements.txt has changed.
+# Set up (or refresh) the project's virtual environment in .venv: the exact versions in
+# requirements.txt, then the project itself in editable mode (the `kb` command and its entry points,
+# from pyproject.toml). Safe to run again: it reinstalls only when either file has changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,9 +16,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
+  # the project itself, editable: the build backend (setuptools) is pinned above, so no download
+  PYTHONWARNINGS="ignore:Editable installation" \
+    .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
