@@ -224,3 +224,13 @@ def test_reextract_uses_stored_text_and_keeps_given_metadata(tmp_path, make_docs
     assert docs["a.txt"]["sectors"] == ["新分类"]
     assert docs["b.txt"]["sectors"] == ["用户领域"]  # what the user gave still wins
     assert kb.search("新乡贤").total == 2 and kb.search("", filters={"sector": ["新分类"]}).total == 1
+
+
+def test_a_short_name_means_the_place_the_text_names_in_full():
+    """河北 is both 河北省 and Tianjin's 河北区: in a text that says 河北省, it is the province; a
+    place glued to its own organ in one word (河北省政府, 保定市委) is a full mention."""
+    text = ("2021年河北省政府工作报告\n各位代表：\n过去一年，河北省经济稳中向好。河北发展动能增强，"
+            "河北人民团结奋斗。京津冀协同发展，天津、北京合作深化。河北省上下齐心。")
+    found = find_places("2021年河北省政府工作报告", text, [])
+    assert found.provinces[:1] == ["河北省"] and "河北区" not in found.counties
+    assert find_places("保定市委工作报告", "保定市委召开会议。", []).cities[:1] == ["保定市"]

@@ -43,9 +43,30 @@ class PlaceResult:
     provinces: list[str]
 
 
+# A place's full name glued to its own organ in one dictionary word (河北省政府, 保定市委): jieba keeps
+# some of these whole, and the place inside them is a full mention.
+_ORGANS = ("人民政府", "政府", "市委", "县委", "区委", "省委", "委员会", "人大", "政协")
+
+
+def _organ_places(token: str, gaz: Gazetteer) -> str | None:
+    if not token.endswith(_ORGANS):
+        return None
+    for organ in _ORGANS:
+        if token.endswith(organ) and len(token) > len(organ):
+            head = token[: -len(organ)]
+            if head in gaz.full:
+                return head
+            if organ in ("市委", "县委", "区委", "省委") and head + organ[0] in gaz.full:  # 保定市委 = 保定市 + 委
+                return head + organ[0]
+    return None
+
+
 def _mentions(tokens, where: str, gaz: Gazetteer) -> list[Mention]:
     found = []
     names = gaz.names
+    for i, token in enumerate(tokens):
+        if token not in names and (place := _organ_places(token, gaz)):
+            found.append(Mention(place, gaz.full[place], True, where, tokens[i - 1] if i else ""))
     for i in [i for i, token in enumerate(tokens) if token in names]:  # a C-speed scan first
         token = tokens[i]
         previous = tokens[i - 1] if i else ""
@@ -83,9 +104,11 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None, nati
         if m.full or m.name not in gaz.common_words:
             for p in m.candidates:
                 named[p.name] += 1
+    # ... and a place named in full (河北省 17 times) is what its short name (河北) means there
+    in_full = Counter(m.candidates[0].name for m in mentions if m.full and len(m.candidates) == 1)
     resolved: list[tuple[Mention, Place]] = []
     for m in mentions:
-        place = _resolve(m, named, gaz)
+        place = _resolve(m, named, gaz, in_full)
         if place is not None:
             resolved.append((m, place))
 
@@ -159,7 +182,7 @@ def _ordered(direct: list[str], scores, inherited, level: str, title_order: dict
     return sorted(total, key=lambda n: (title_order.get(n, len(title_order)), -total[n], n))
 
 
-def _resolve(m: Mention, named: Counter, gaz: Gazetteer) -> Place | None:
+def _resolve(m: Mention, named: Counter, gaz: Gazetteer, in_full: Counter | None = None) -> Place | None:
     """The one place a mention means, or None when it cannot be told."""
     candidates = m.candidates
     if len(candidates) == 1:
@@ -169,12 +192,14 @@ def _resolve(m: Mention, named: Counter, gaz: Gazetteer) -> Place | None:
             return only if m.previous in (only.city, only.province) else None
         return only
     # several places share this name: the one whose city/province is named wins
-    def support(p: Place) -> tuple[int, int]:
-        return (int(m.previous in p.parents), sum(named[parent] for parent in p.parents))
+    in_full = in_full or Counter()
+
+    def support(p: Place) -> tuple[int, int, int]:
+        return (int(m.previous in p.parents), in_full[p.name], sum(named[parent] for parent in p.parents))
 
     ranked = sorted(candidates, key=support, reverse=True)
     best = support(ranked[0])
-    if best == (0, 0) or best == support(ranked[1]):
+    if best == (0, 0, 0) or best == support(ranked[1]):
         # provinces/cities named as themselves beat counties of the same short name (吉林, 海南)
         tops = [p for p in candidates if p.level != "county"]
         return tops[0] if len(tops) == 1 and m.full else None
