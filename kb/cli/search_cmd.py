@@ -118,6 +118,8 @@ def show(args: argparse.Namespace) -> int:
         values = facet.values(stored)
         if values:
             source = provenance.get(facet.field) or provenance.get(name)
+            if isinstance(source, dict):  # per value (sectors: why each one)
+                source = "; ".join(f"{v}: {source[v]}" for v in values if v in source)
             print(f"{facet.label} ({name}): {'、'.join(map(str, values))}" + (f"   ← {source}" if source else ""))
     for key, label in (("date", "日期"), ("docno", "文号")):
         if stored.get(key):
