@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.read import archive
+
 from kb.documents import PAGE_BREAK
 from kb.errors import ReadError, ToolMissing
 from kb.read import ofd
@@ -245,7 +247,7 @@ def test_corrupt_packages_give_one_clear_error(tmp_path):
 def test_zip_bomb_is_refused_before_inflating(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("OFD.xml", b" " * (ofd.RATIO_CHECK_FROM_BYTES + 1))  # ~1000x compression
+        package.writestr("OFD.xml", b" " * (archive.RATIO_CHECK_FROM_BYTES + 1))  # ~1000x compression
     assert len(buffer.getvalue()) < 100_000
     cause = read_error(tmp_path, buffer.getvalue())
     assert cause.startswith("suspicious .ofd: OFD.xml inflates") and "zip bomb?" in cause

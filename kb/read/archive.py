@@ -59,18 +59,22 @@ def members(path: Path, data: bytes, problems: list[str] | None = None) -> Itera
     yield from _members(Path(path), data, problems if problems is not None else [], budget, depth=1)
 
 
-def check_package(path: Path, data: bytes, kind: str) -> None:
-    """Raise ReadError unless `data` is a zip package (.xlsx, .pptx, ...) that is safe to inflate."""
+def check_package(path: Path, data: bytes, kind: str, max_entries: int = MAX_MEMBERS,
+                  max_bytes: int = 200 * 1024 * 1024) -> list[zipfile.ZipInfo]:
+    """Raise ReadError unless `data` is a zip package (.docx, .xlsx, .pptx, .ofd, ...) that is safe
+    to inflate: its declared entry count (read before zipfile builds an object per entry), total
+    size and each large entry's compression ratio. Returns the entries."""
     count = declared_entries(data)
-    if count is not None and count > MAX_MEMBERS:
+    if count is not None and count > max_entries:
         raise ReadError(path, f"suspicious {kind}: {count} zip entries (zip bomb?)")
     try:
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:  # truncated, or no zip at all
         raise ReadError(path, f"corrupt {kind}: not a readable zip package ({brief(exc)})") from exc
-    problem = _bomb(entries, limit=200 * 1024 * 1024)
+    problem = _bomb(entries, limit=max_bytes, max_entries=max_entries)
     if problem:
         raise ReadError(path, f"suspicious {kind}: {problem}")
+    return entries
 
 
 @dataclass
@@ -155,8 +159,8 @@ def _safe_name(name: str) -> str | None:
     return "/".join(parts)
 
 
-def _bomb(entries: list[zipfile.ZipInfo], limit: int) -> str | None:
-    if len(entries) > MAX_MEMBERS:
+def _bomb(entries: list[zipfile.ZipInfo], limit: int, max_entries: int = MAX_MEMBERS) -> str | None:
+    if len(entries) > max_entries:
         return f"{len(entries)} zip entries (zip bomb?)"
     total = sum(entry.file_size for entry in entries)
     if total > limit:

@@ -8,7 +8,6 @@ are noise for search.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,9 +24,7 @@ from kb.read.base import brief
 # inflates an entry past its declared size, so these limits bound memory.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 10_000
-# Real documents compress 10-20x; a large entry far beyond that is a bomb.
-MAX_RATIO = 100
-RATIO_CHECK_FROM_BYTES = 10 * 1024 * 1024
+# (and kb.read.archive's ratio check: real documents compress 10-20x, a large entry far beyond is a bomb)
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TITLE_STYLES = frozenset(("Title", "Heading 1", "标题", "标题 1"))
@@ -65,27 +62,9 @@ def check_zip(path: Path, data: bytes) -> None:
             "not a .docx package but an OLE file: a password-protected document, "
             "or a legacy Word .doc renamed; save it as .docx",
         )
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:  # truncated, or no zip at all
-        raise ReadError(path, f"corrupt .docx: not a readable zip package ({brief(exc)})") from exc
-    if len(entries) > MAX_ENTRIES:
-        raise ReadError(path, f"suspicious .docx: {len(entries)} zip entries (zip bomb?)")
-    total = sum(entry.file_size for entry in entries)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise ReadError(
-            path,
-            f"suspicious .docx: would inflate to {total // 2**20} MB, over the "
-            f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB limit (zip bomb?)",
-        )
-    for entry in entries:
-        ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size >= RATIO_CHECK_FROM_BYTES and ratio > MAX_RATIO:
-            raise ReadError(
-                path,
-                f"suspicious .docx: {entry.filename} inflates {ratio:.0f}x to "
-                f"{entry.file_size // 2**20} MB (zip bomb?)",
-            )
+    from kb.read.archive import check_package
+
+    check_package(path, data, ".docx", MAX_ENTRIES, MAX_UNCOMPRESSED_BYTES)
 
 
 def _blocks(container, parent) -> Iterator[Paragraph | Table]:

@@ -43,8 +43,6 @@ from kb.read.base import brief
 # its declared size, so these bound memory (the same limits as .docx).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 20_000
-MAX_RATIO = 100  # real OFD XML compresses 5-20x; a large entry far beyond that is a bomb
-RATIO_CHECK_FROM_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # larger attachments are named, not read
 ATTACHMENT_DEPTH = 1  # an attached OFD is read; its own attachments are only named
 
@@ -111,27 +109,9 @@ def read(path: Path, data: bytes, *, depth: int = 0) -> Extracted:
 
 def _check_zip(path: Path, data: bytes) -> None:
     """Raise ReadError unless `data` is a zip whose declared sizes are safe to inflate."""
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:  # truncated, or no zip at all
-        raise ReadError(path, f"corrupt .ofd: not a readable zip package ({brief(exc)})") from exc
-    if len(entries) > MAX_ENTRIES:
-        raise ReadError(path, f"suspicious .ofd: {len(entries)} zip entries (zip bomb?)")
-    total = sum(entry.file_size for entry in entries)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise ReadError(
-            path,
-            f"suspicious .ofd: would inflate to {total // 2**20} MB, over the "
-            f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB limit (zip bomb?)",
-        )
-    for entry in entries:
-        ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size >= RATIO_CHECK_FROM_BYTES and ratio > MAX_RATIO:
-            raise ReadError(
-                path,
-                f"suspicious .ofd: {entry.filename} inflates {ratio:.0f}x to "
-                f"{entry.file_size // 2**20} MB (zip bomb?)",
-            )
+    from kb.read.archive import check_package
+
+    check_package(path, data, ".ofd", MAX_ENTRIES, MAX_UNCOMPRESSED_BYTES)
 
 
 def _title(title: str | None, first_page: str) -> str | None:
