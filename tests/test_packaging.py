@@ -81,6 +81,22 @@ def test_the_lock_pins_what_the_declared_packages_need():
                 todo.append(sub_req)
 
 
+def test_every_locked_package_has_its_licence_listed():
+    """docs/licences.md lists every package of requirements.txt, at the pinned version, with a licence."""
+    listed = {}
+    for line in (ROOT / "docs" / "licences.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 4 and cells[0] != "package" and not set(cells[0]) <= {"-"}:
+            listed[canonicalize_name(cells[0])] = cells
+    for name, req in _lock().items():
+        assert name in listed, f"{req.name} is pinned in requirements.txt but missing from docs/licences.md"
+        _, version, licence, _ = listed[name]
+        assert version == next(iter(req.specifier)).version, f"docs/licences.md lists {req.name} {version}"
+        assert licence, f"docs/licences.md gives no licence for {req.name}"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert PYPROJECT["project"]["license"] == "MIT"
+
+
 def test_the_version_comes_from_the_package():
     assert PYPROJECT["project"]["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "kb.__version__"}
