@@ -56,7 +56,7 @@ def test_home_lists_documents_with_facets(site):
 def test_query_results_snippets_timeline_and_links(site):
     html = site.get("/?q=乡村振兴").get_data(as_text=True)
     assert "“乡村振兴”的检索结果" in html and "<mark>乡村振兴</mark>" in html
-    assert '<svg viewBox="0 0 720 90"' in html and "/?q=%E4%B9%A1%E6%9D%91%E6%8C%AF%E5%85%B4&amp;year=2019" in html
+    assert '<svg class="timeline-chart"' in html and "/?q=%E4%B9%A1%E6%9D%91%E6%8C%AF%E5%85%B4&amp;year=2019" in html
     assert "导出全部结果 (CSV)" in html and "/feed?" in html and "/api/search?" in html
 
 
