@@ -295,3 +295,134 @@ def unit_counts(snap) -> np.ndarray:
             _units_memo[snap] = found
         return found
 
+
+
+# --- the chart's geometry (the site draws it as SVG; kept here so any renderer shares it) ---------
+
+CHART_WIDTH, CHART_HEIGHT = 760, 330
+# a phone gets its own narrower drawing (CSS shows one of the two): the same viewBox scaled to a
+# 360 px screen would shrink its text to 5 px
+PHONE_WIDTH, PHONE_HEIGHT = 360, 260
+_MARGINS = {"wide": {"left": 58, "right": 132, "top": 18, "bottom": 40},
+            "narrow": {"left": 44, "right": 14, "top": 14, "bottom": 34}}
+METRIC_LABELS = {"docs": "提及的文档数", "share": "占当年文档的比例", "per10k": "每万字提及次数"}
+
+
+@dataclass
+class ChartPoint:
+    x: float
+    y: float
+    year: str
+    value: float
+    label: str  # what hovering a point says
+    marked: bool  # drawn as a dot (over many years only the years with mentions are: no beads at zero)
+
+
+@dataclass
+class ChartSeries:
+    term: str
+    number: int  # its colour and dash pattern (CSS classes series-N)
+    path: str  # SVG path data; a year with no documents breaks the line
+    points: list
+    label_y: float  # where its name goes at the right end (spread so names do not overlap)
+
+
+@dataclass
+class ChartLayout:
+    width: int
+    height: int
+    metric: str
+    series: list
+    x_ticks: list  # (x, year)
+    y_ticks: list  # (y, label)
+    plot: tuple  # left, top, right, bottom
+    end_labels: bool  # term names at the lines' ends (the narrow drawing has only the legend)
+
+
+def _format(value: float, metric: str) -> str:
+    if value == 0:
+        return "0"
+    if metric == "share":
+        return f"{value * 100:.1f}%" if value < 0.1 else f"{value * 100:.0f}%"
+    if metric == "per10k":
+        return f"{value:.2f}" if value < 10 else f"{value:.0f}"
+    return f"{value:.0f}"
+
+
+def _nice_top(top: float, metric: str) -> tuple[float, float]:
+    """An axis maximum at or above ``top`` and its tick step (1, 2 or 5 times a power of ten)."""
+    if top <= 0:
+        return (1.0, 0.25) if metric != "docs" else (4.0, 1.0)
+    import math
+
+    raw = top / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if metric == "docs":
+        step = max(1.0, round(step))
+    return step * math.ceil(top / step - 1e-9), step
+
+
+def layout(trends: Trends, metric: str = "docs", narrow: bool = False) -> ChartLayout | None:
+    """One line per term over the years (None unless counted by year and some year has documents);
+    ``narrow``: the phone's drawing (fewer year labels, names in the legend only)."""
+    if metric not in METRICS:
+        raise QueryError(f"metric must be one of {', '.join(METRICS)}")
+    if trends.by != kbfacets.YEAR.name or not trends.buckets:
+        return None
+    years = [int(y) for y in trends.buckets]
+    span = list(range(min(years), max(years) + 1)) if max(years) - min(years) <= 120 else years
+    width, height = (PHONE_WIDTH, PHONE_HEIGHT) if narrow else (CHART_WIDTH, CHART_HEIGHT)
+    margin = _MARGINS["narrow" if narrow else "wide"]
+    left, top = margin["left"], margin["top"]
+    right, bottom = width - margin["right"], height - margin["bottom"]
+    values = [cell[metric] for cells in trends.terms.values() for cell in cells.values()]
+    axis_top, step = _nice_top(max(values, default=0), metric)
+
+    def x_of(year: int) -> float:
+        return left + (right - left) * (span.index(year) / (len(span) - 1) if len(span) > 1 else 0.5)
+
+    def y_of(value: float) -> float:
+        return bottom - (bottom - top) * value / axis_top
+
+    series = []
+    for number, (term, cells) in enumerate(trends.terms.items()):
+        points, path, pen_down = [], [], False
+        for year in span:
+            cell = cells.get(str(year))
+            if cell is None:  # no documents that year: the line breaks
+                pen_down = False
+                continue
+            x, y = x_of(year), y_of(cell[metric])
+            path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
+            pen_down = True
+            totals = trends.buckets[str(year)]
+            label = (f"{year} 年 · {term}：{cell['docs']} 篇（占当年 {totals['docs']} 篇的 {cell['share'] * 100:.1f}%），"
+                     f"提及 {cell['mentions']} 次，每万字 {cell['per10k']:.2f} 次")
+            points.append(ChartPoint(x, y, str(year), cell[metric], label, len(span) <= 25 or cell[metric] > 0))
+        series.append(ChartSeries(term, number % 10, " ".join(path), points, points[-1].y if points else bottom))
+    _spread_labels(series, top, bottom)
+    every = max(1, -(-len(span) // (5 if narrow else 10)))
+    x_ticks = [(x_of(year), str(year)) for i, year in enumerate(span) if i % every == 0 or i == len(span) - 1]
+    if len(x_ticks) > 1 and x_ticks[-1][0] - x_ticks[-2][0] < (right - left) / 14:
+        x_ticks.pop(-2)  # the last year's label would crowd the one before it
+    y_ticks, value = [], 0.0
+    while value <= axis_top + 1e-9:
+        y_ticks.append((y_of(value), _format(value, metric)))
+        value += step
+    return ChartLayout(width, height, metric, series, x_ticks, y_ticks, (left, top, right, bottom), not narrow)
+
+
+def _spread_labels(series: list, top: float, bottom: float, gap: float = 15.0) -> None:
+    """Move the end labels apart (at least ``gap`` px), keeping their order by height."""
+    ordered = sorted(series, key=lambda s: s.label_y)
+    for i in range(1, len(ordered)):
+        ordered[i].label_y = max(ordered[i].label_y, ordered[i - 1].label_y + gap)
+    overflow = (ordered[-1].label_y - bottom) if ordered else 0
+    if overflow > 0:
+        for s in ordered:
+            s.label_y -= overflow
+        for i in range(len(ordered) - 2, -1, -1):
+            ordered[i].label_y = min(ordered[i].label_y, ordered[i + 1].label_y - gap)
+    for s in ordered:
+        s.label_y = max(s.label_y, top - 4)

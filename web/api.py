@@ -44,8 +44,54 @@ def document(doc_id: str):
     return document_data(stored)
 
 
+@bp.get("/trends")
+def trends():
+    """Documents mentioning each term and its mentions, per year (or facet value)."""
+    from web.pages import research
+
+    params = webparams.parse_trends(request.args)
+    if not has_index():
+        return {"terms": {term: {} for term in params.terms}, "years": {}}
+    found = research("trends", **params.trends_kwargs())
+    audit.record("trends", terms=params.terms, filters=params.search.filters, by=params.by, api=True)
+    return found.to_dict()
+
+
+@bp.get("/compare")
+def compare():
+    """Two documents: aligned paragraphs with their changes, and distinctive terms."""
+    from web.pages import research
+
+    params = webparams.parse_compare(request.args)
+    document_or_404(params.a)
+    document_or_404(params.b)
+    found = research("compare", params.a, params.b)
+    if found is None:
+        abort(404, description="没有这篇文档。(no such document)")
+    audit.record("compare", a=params.a, b=params.b, api=True)
+    data = found.to_dict()
+    if params.changes_only:
+        data["rows"] = [r for r in data["rows"] if r["kind"] != "same"]
+    return data
+
+
+@bp.get("/versions")
+def version_groups():
+    """Every group of versions of one document (newest member first)."""
+    from web.pages import research
+
+    if not has_index():
+        return {"groups": []}
+    groups = research("version_groups")
+    return {"groups": [[{**member, "url": link("pages.document_page", doc_id=member["id"])} for member in group]
+                       for group in groups]}
+
+
 def document_data(stored: dict) -> dict:
+    from web.pages import research
+
     doc_id = stored["id"]
+    versions = research("versions", doc_id)
     data = {k: stored.get(k) for k in DOCUMENT_FIELDS}
     data["path"] = shown_path(stored)
     data.update(public_fields(stored))
@@ -55,6 +101,8 @@ def document_data(stored: dict) -> dict:
                  "ocr_pages": info.get("ocr_pages") or 0, "pages": len(info.get("pages") or []) or None,
                  "provenance": extracted.get("provenance") or {}, "title_source": extracted.get("title_source"),
                  "corrected": info.get("corrected") or {},
+                 "versions": [v.id for v in versions],  # other versions, newest first (kb.versions)
+                 "version_details": [v.to_dict() for v in versions],
                  "original_url": link("pages.original", doc_id=doc_id),
                  "page_url": link("pages.document_page", doc_id=doc_id)})
     return data
@@ -120,6 +168,16 @@ def openapi_document() -> dict:
     error = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
     json_error = {"description": "bad parameters", "content": {"application/json": {"schema": error}}}
     json_object = {"application/json": {"schema": {"type": "object"}}}
+    cell = {"type": "object", "properties": {"docs": {"type": "integer"}, "share": {"type": "number"},
+                                             "mentions": {"type": "integer"}, "per10k": {"type": "number"}}}
+    trends_schema = {"type": "object", "properties": {
+        "terms": {"type": "object", "description": "TERM -> YEAR (or facet value) -> counts",
+                  "additionalProperties": {"type": "object", "additionalProperties": cell}},
+        "years": {"type": "object", "description": "YEAR -> documents and characters (by=year)",
+                  "additionalProperties": {"type": "object", "properties": {"docs": {"type": "integer"},
+                                                                           "chars": {"type": "integer"}}}},
+        "buckets": {"type": "object", "description": "the same as years, for by=a facet"},
+        "forms": {"type": "object", "description": "TERM -> the forms counted (several with fold=on)"}}}
     unauthorised = {"description": "sign-in or a token needed", "content": {"application/json": {"schema": error}}}
     forbidden = {"description": "the user lacks the right, or writes are off", "content": {"application/json": {"schema": error}}}
     return {
@@ -135,6 +193,27 @@ def openapi_document() -> dict:
                                                      "hits": {"type": "array", "items": hit},
                                                      "facets": {"type": "object"}}}}}},
                               "400": json_error}}},
+            "/api/trends": {"get": {
+                "summary": "Term trends: documents mentioning each term (count, share of the year's documents), "
+                           "mentions (non-overlapping) and mentions per 10,000 characters, per year or facet value; "
+                           "counted like search matches strings, over the stored texts",
+                "parameters": (webparams.openapi_parameters(webparams.TREND_PARAMETERS, facets=False)
+                               + [p for p in webparams.openapi_parameters() if p["name"] in FACETS]),
+                "responses": {"200": {"description": "counts", "content": {"application/json": {"schema": trends_schema}}},
+                              "400": json_error}}},
+            "/api/compare": {"get": {
+                "summary": "Compare two documents: aligned paragraphs with changes marked, and terms new in b, "
+                           "dropped from a, rising, falling; also two id values (older first is not required)",
+                "parameters": (webparams.openapi_parameters(webparams.COMPARE_PARAMETERS, facets=False)
+                               + [{"name": "id", "in": "query", "style": "form", "explode": True,
+                                   "schema": {"type": "array", "items": {"type": "string", "pattern": DOC_ID.pattern},
+                                              "minItems": 2, "maxItems": 2},
+                                   "description": "instead of a and b: the two documents"}]),
+                "responses": {"200": {"description": "comparison", "content": json_object}, "400": json_error,
+                              "404": {"description": "no such document", "content": {"application/json": {"schema": error}}}}}},
+            "/api/versions": {"get": {
+                "summary": "Every group of versions of one document (found by MinHash sketches at ingest), newest first",
+                "responses": {"200": {"description": "groups", "content": json_object}}}},
             "/api/facets": {"get": {"summary": "Facet counts for a query and filters", "parameters": webparams.openapi_parameters(),
                                     "responses": {"200": {"description": "facets", "content": {"application/json": {
                                         "schema": {"type": "object"}}}}, "400": json_error}}},

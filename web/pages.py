@@ -20,6 +20,7 @@ from kb.facets import FACETS
 from web import params as webparams
 from web import audit, auth, security, timeline, uploads
 from web.helpers import document_or_404, has_index, hit_dict, hit_path, kb, link, shown_path
+from web.helpers import base_kb
 
 bp = Blueprint("pages", __name__)
 FEED_ENTRIES = 30
@@ -69,7 +70,19 @@ def search_page():
         years_for_timeline = kb().search(**params.without_years().search_kwargs(), snippets=False).facets["year"]
     bars = timeline.bars(years_for_timeline, params)
     return render_template("search.html", params=params, results=results, no_index=False, bars=bars,
-                           facets=_facet_views(results.facets, params), chips=_chips(params))
+                           facets=_facet_views(results.facets, params), chips=_chips(params),
+                           offered_synonyms=_offered_synonyms(params))
+
+
+def _offered_synonyms(params: webparams.SearchParams) -> list[str]:
+    """With synonyms=off: the other forms a search with them would also look for (to offer them)."""
+    if params.synonyms or params.like or not params.q:
+        return []
+    from kb import synonyms
+    from kb.query import parse as parse_query
+
+    found = synonyms.expansions(synonyms.load().alternatives(parse_query(params.q)))
+    return [form for forms in found.values() for form in forms]
 
 
 def _audit_search(params: webparams.SearchParams, total: int) -> None:
@@ -117,7 +130,7 @@ def document_page(doc_id: str):
     audit.record("view", document=doc_id, title=stored.get("title", "")[:80])
     meta = stored.get("meta") or {}
     return render_template("document.html", doc=stored, text_html=Markup(text_html), matches=matches, query=query,
-                           similar=similar, params=webparams.SearchParams(q=query),
+                           similar=similar, params=webparams.SearchParams(q=query), versions=research("versions", doc_id),
                            provenance=(meta.get("extracted") or {}).get("provenance") or {},
                            corrected=meta.get("corrected") or {}, editable=auth.can("editor"),
                            access_levels=levels().names, saved=request.args.get("saved"))
@@ -240,3 +253,96 @@ def upload_page():
                            signed_in_editor=auth.can("editor"), access_levels=levels().names,
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
                            max_files=current_app.config["UPLOAD_MAX_FILES"]), status
+
+
+# --- research: term trends, comparing two documents (issue 14) -------------------------------------
+
+
+def research(method: str, *args, **kwargs):
+    """A KnowledgeBase research method (trends, versions, compare) as the current user may see it:
+    its clearance is passed, so what is above it is left out of every answer."""
+    return getattr(base_kb(), method)(*args, clearance=auth.clearance(), **kwargs)
+
+
+@bp.get("/trends")
+def trends_page():
+    from kb import trends as kbtrends
+
+    if not request.args.get("terms", "").strip():  # the empty form, with what can be asked
+        params = webparams.TrendParams([], "", search=webparams.parse(request.args))
+        return render_template("trends.html", tparams=params, trends=None, chart=None, phone_chart=None,
+                               metric_labels=kbtrends.METRIC_LABELS,
+                               facet_chips=_chips(params.search), no_index=not has_index())
+    params = webparams.parse_trends(request.args)
+    if not has_index():
+        return render_template("trends.html", tparams=params, trends=None, chart=None, phone_chart=None,
+                               metric_labels=kbtrends.METRIC_LABELS,
+                               facet_chips=_chips(params.search), no_index=True)
+    found = research("trends", **params.trends_kwargs())
+    audit.record("trends", terms=params.terms, filters=params.search.filters, by=params.by)
+    return render_template("trends.html", tparams=params, trends=found, chart=kbtrends.layout(found, params.metric),
+                           phone_chart=kbtrends.layout(found, params.metric, narrow=True),
+                           metric_labels=kbtrends.METRIC_LABELS, facet_chips=_trend_chips(params), no_index=False)
+
+
+def _trend_chips(params: webparams.TrendParams) -> list[dict]:
+    """The filters as removable chips (each chip's URL is the trends page without it)."""
+    chips = []
+    for name, values in params.search.filters.items():
+        for value in values:
+            rest = {k: [v for v in vs if not (k == name and v == value)] for k, vs in params.search.filters.items()}
+            without = webparams.TrendParams(params.terms, params.terms_text, params.by, params.metric, params.fold,
+                                            webparams.SearchParams(filters={k: v for k, v in rest.items() if v},
+                                                                   year_from=params.search.year_from,
+                                                                   year_to=params.search.year_to))
+            chips.append({"label": f"{kbfacets.label(name)}: {value}", "url": without.url(url_for("pages.trends_page"))})
+    if params.search.year_from is not None or params.search.year_to is not None:
+        without = webparams.TrendParams(params.terms, params.terms_text, params.by, params.metric, params.fold,
+                                        webparams.SearchParams(filters=params.search.filters))
+        chips.append({"label": f"年份: {params.search.year_from or '…'}–{params.search.year_to or '…'}",
+                      "url": without.url(url_for("pages.trends_page"))})
+    return chips
+
+
+TREND_CSV_COLUMNS = ("term", "bucket", "docs", "bucket_docs", "share", "mentions", "bucket_chars", "per10k")
+
+
+@bp.get("/trends.csv")
+def trends_csv():
+    params = webparams.parse_trends(request.args)
+    if not has_index():
+        abort(404, description="知识库还没有文档。")
+    found = research("trends", **params.trends_kwargs())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("term", params.by, *TREND_CSV_COLUMNS[2:]))
+    for row in found.rows():
+        writer.writerow([csv_cell(v) for v in row])
+    name = time.strftime("kb-trends-%Y%m%d-%H%M%S.csv")
+    return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/compare")
+def compare_page():
+    params = webparams.parse_compare(request.args)
+    if "id" in request.args and not request.args.get("a"):  # two checked hits: the canonical URL, older first
+        first, second = document_or_404(params.a), document_or_404(params.b)
+        older, newer = sorted((first, second), key=_when)
+        return redirect(url_for("pages.compare_page", a=older["id"], b=newer["id"]), 303)
+    document_or_404(params.a)
+    document_or_404(params.b)
+    found = research("compare", params.a, params.b)
+    if found is None:
+        abort(404, description="没有这篇文档。(no such document)")
+    audit.record("compare", a=params.a, b=params.b)
+    rows = [r for r in found.rows if r.kind != "same"] if params.changes_only else found.rows
+    return render_template("compare.html", cmp=found, rows=rows, cparams=params)
+
+
+def _when(stored: dict) -> tuple:
+    """How documents are put in time order for a comparison: year, date, when ingested."""
+    years = stored.get("year")
+    year = years[0] if isinstance(years, list) and years else (years or 0)
+    return (year or 0, str(stored.get("date") or ""), stored.get("added") or 0)
+
