@@ -63,13 +63,9 @@ def register(subparsers) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kb.cli.common import EXIT_USAGE, Parser, run_guarded
+    from kb.cli.common import Parser, standalone
 
     parser = Parser(prog="python -m web", description="Serve the knowledge base site (the same "
                                      "as `kb serve`).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else 0
-    return run_guarded(serve, args)
+    return standalone(parser, serve, argv)

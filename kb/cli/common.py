@@ -112,6 +112,15 @@ def run_guarded(function, args) -> int:
         return EXIT_FAILED
 
 
+def standalone(parser: argparse.ArgumentParser, function, argv: list[str] | None = None) -> int:
+    """A command of its own (``ingest.py``, ``python -m web``): parse, then run under the contract."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return EXIT_USAGE if exc.code else 0
+    return run_guarded(function, args)
+
+
 def _quiet_pipe() -> None:
     """The reader went away: point stdout at /dev/null so the interpreter's final flush is silent."""
     try:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kb.cli.common import EXIT_USAGE, PROG, Parser, UsageError, add_index_option, index_path, run_guarded
+from kb.cli.common import PROG, Parser, UsageError, add_index_option, index_path, standalone
 
 EPILOG = """examples:
   kb ingest ~/reports/2023/ --year 2023 --county 祁县
@@ -103,11 +103,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
                                      "to the knowledge base (the same as `kb ingest`).", epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else 0
-    return run_guarded(run, args)
+    return standalone(parser, run, argv)
 
 
 __all__ = ["register", "ingest_main", "PROG"]
