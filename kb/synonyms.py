@@ -31,6 +31,11 @@ def key(form: str) -> str:
     return analysis.units(analysis.normalize(form))
 
 
+def _spelling(form: str) -> str:
+    """A form as matching reads it: normalised, whitespace out, punctuation kept."""
+    return "".join(analysis.normalize(form).split())
+
+
 @dataclass(frozen=True)
 class Synonyms:
     groups: tuple[tuple[str, ...], ...]  # forms as written, in the file's order
@@ -60,8 +65,10 @@ class Synonyms:
         forms = self._by_key.get(key(text))
         if forms is None:
             return None
-        own = key(text)
-        return (text, *(f for f in forms if key(f) != own))
+        # a form differing only in punctuation is another string to match (大众创业、万众创新 is
+        # not 大众创业万众创新: punctuation matches punctuation), so only the same string is left out
+        own = _spelling(text)
+        return (text, *(f for f in forms if _spelling(f) != own))
 
     def others(self, text: str) -> list[str]:
         """The other forms of ``text``'s group (none: empty)."""
