@@ -134,7 +134,7 @@ def _order(snap: Snapshot, ranked: Ranked, sort: str) -> np.ndarray:
 def hit(run: Run, position: int, snippets: bool = True) -> Hit:
     """The hit at ``position`` of the run's order (0: the best)."""
     i = int(run.order[position])
-    stored = run.snap.searcher.stored_fields(int(run.ranked.docs[i]))
+    stored = run.snap.stored(int(run.ranked.docs[i]), text=snippets)  # the text only when a snippet needs it
     exact, score = int(run.ranked.exact[i]), float(run.ranked.scores[i])
     text = stored.get("text", "")
     meta = stored.get("meta") or {}

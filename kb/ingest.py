@@ -33,8 +33,9 @@ from kb.usermeta import SIDECAR_SUFFIX, load_manifest, load_sidecar, sidecar_for
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
 COMMIT_EVERY_DOCS = int(os.environ.get("KB_COMMIT_EVERY_DOCS", 5000))  # a commit at least this often
 COMMIT_EVERY_SECONDS = float(os.environ.get("KB_COMMIT_EVERY_SECONDS", 120))  # ... and this often
-# Postings held in memory before a commit writes them out (~150 bytes each): bounds ingest memory.
-COMMIT_EVERY_POSTINGS = 2_500_000
+# Postings and positions held in memory before a segment is written (~10 bytes each, as arrays):
+# bounds ingest memory (kb.writer.ArrayPool).
+COMMIT_EVERY_POSTINGS = 12_000_000
 _USER_OCR_CACHE = os.environ.get("KB_OCR_CACHE")  # set by the user: wins over <index>/ocr-cache
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
@@ -94,6 +95,7 @@ class Ingest:
         self.store = kbindex.OriginalsStore.beside(self.index_dir)
         self.corrections = CorrectionStore(self.index_dir).all()
         self._tops: list[Path] = []
+        self._top_order: dict[Path, int] = {}  # each top's first place in _tops (shown_path)
 
     def _note(self, path, status: str, message: str = "", doc_id: str | None = None):
         self.summary.results.append(FileResult(str(path), status, message, doc_id))
@@ -153,14 +155,15 @@ class Ingest:
         if sep:
             return f"{self.shown_path(Path(archive))}!/{member}"
         absolute = path.absolute()
-        for top in self._tops:
-            if absolute == top:
-                return path.name
-            try:
-                return str(Path(top.name) / absolute.relative_to(top))
-            except ValueError:
-                continue
-        return path.name
+        if self._top_order.get(None) is not self._tops:  # the first given top that is, or holds, the file
+            self._top_order = {None: self._tops}
+            for i, top in enumerate(self._tops):
+                self._top_order.setdefault(top, i)
+        found = [(self._top_order[p], p) for p in (absolute, *absolute.parents) if p in self._top_order]
+        if not found:
+            return path.name
+        top = min(found, key=lambda pair: pair[0])[1]
+        return path.name if top == absolute else str(Path(top.name) / absolute.relative_to(top))
 
     def _units(self, files, bar):
         """What there is to index: ``(shown name, source, data, (size, mtime), given)`` for each
@@ -312,7 +315,7 @@ class Ingest:
                 warnings = fields["meta"].get("warnings") or [] if fields else []
                 if self._done(args, existed, fields and fields["id"], error, warnings):
                     pending += 1
-                if pending >= COMMIT_EVERY_DOCS or writer.pool.size >= COMMIT_EVERY_POSTINGS:
+                if pending >= COMMIT_EVERY_DOCS or writer.items >= COMMIT_EVERY_POSTINGS:
                     writer.commit()
                     writer = kbindex.writer(ix, timeout=self.lock_timeout)
                     pending = 0

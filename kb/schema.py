@@ -1,116 +1,130 @@
-"""The index schema: which fields a document has, and how its analysed fields reach Whoosh.
+"""The index schema: which fields a document has, and how its analysed fields are given to the writer.
 
 Fields, by job:
 
-* ``body``/``title``: jieba words with word positions, scored with BM25F (ranking);
-* ``grams``/``title_grams``: character bigrams with unit positions (exact substring recall;
-  the positions live in the segment's term arrays, ``CountsHere``);
+* ``body``/``title``: jieba words with word positions (stop words left out), scored with BM25F
+  (ranking);
+* ``grams``/``title_grams``: character bigrams with unit positions (exact substring recall);
   ``title_grams`` also holds single characters, ``chars`` does so for the body (one-character
   queries);
 * facet fields (``year``, ``counties``, ``sectors``, ...): declared in ``kb.facets``, one term per
   value, stored;
-* ``text``: the clean text as written, stored, shown and used for snippets;
+* ``text``: the clean text as written, stored (apart from the other stored fields, so that a hit
+  without a snippet never decompresses it), shown and used for snippets;
 * bookkeeping: ``id`` (stable per source path), ``path``, ``sha`` (of the original bytes: the key
   of the originals store and of de-duplication), ``added`` (ingest time), ``meta`` (the rest).
 
-Analysed fields arrive ``Preanalyzed``: postings computed in the worker process that read the
-document, so that the writer does no per-token work.
+The analysed fields (``ArrayField``) live only in each segment's term arrays (``kb.termarrays``);
+Whoosh indexes the small keyword fields (it needs ``id`` and ``path`` for updates and deletions)
+and keeps the stored fields. Their values arrive as arrays (``Grams``, ``Words``), computed in the
+worker process that read the document, so the writer does no work per term.
+
+``SCHEMA_VERSION`` is the index format: 2 since the analysed fields left Whoosh (2026-12). An
+index of an older format is refused with one message (``IndexOutdated``: re-ingest); the classes
+below ``build_schema`` stay only so that such an index still opens far enough to say so.
 """
 
 from __future__ import annotations
 
 from array import array
 
+import numpy as np
 from whoosh import fields, formats
-from whoosh.system import pack_uint
 
-from kb import analysis
+from kb import analysis, gramarrays
+from kb.errors import IndexDamaged
 from kb.facets import FACETS
 
-SCHEMA_VERSION = 1
-_COUNT_SIZE = 4  # a packed position count (pack_uint)
+SCHEMA_VERSION = 2
+_COUNT_SIZE = 4  # a packed position count (format 1)
 
 
-class Preanalyzed:
-    """Postings computed ahead of time (in a worker process): ``(term, freq, weight, value)``."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[tuple[bytes, int, float, bytes]]):
-        self.items = items
-
-    def __getstate__(self):
-        return self.items
-
-    def __setstate__(self, items):
-        self.items = items
+class IndexOutdated(IndexDamaged):
+    """An index written in an older format: it must be re-ingested."""
 
 
-class AnalyzedText(fields.TEXT):
-    """A TEXT field that also takes ``Preanalyzed`` postings, skipping per-token objects."""
+def outdated_message(where) -> str:
+    return (f"the index in {where} was made by an older version of kb (index format 1; this version "
+            f"reads format {SCHEMA_VERSION}): re-ingest the documents — move the folder aside (its "
+            "originals/ folder keeps a copy of every file) and run `kb ingest` again")
+
+
+class ArrayField(fields.FieldType):
+    """A field whose postings live only in the segments' term arrays (``kb.termarrays``), never in
+    Whoosh's postings. ``kind``: ``grams`` (integer gram keys) or ``terms`` (strings);
+    ``scored``: its lengths are kept for BM25."""
+
+    def __init__(self, kind: str, frequencies: bool = True, positions: bool = False, stored: bool = False,
+                 scored: bool = False):
+        self.kind = kind
+        self.frequencies = frequencies
+        self.positions = positions
+        self.scored = scored
+        self.stored = stored
+        self.indexed = False  # for Whoosh: nothing to index
+        self.scorable = False
+        self.unique = False
+        self.column_type = None
+        self.vector = None
+        self.analyzer = None
+        # what Whoosh's own queries see (kb.codec.ArrayTermsReader): phrases need positions
+        self.format = formats.Positions() if positions else formats.Frequency() if frequencies else formats.Existence()
+        self.multitoken_query = "default"
+        self.sortable_typecode = None
+        self.spelling = False
 
     def index(self, value, **kwargs):
-        if isinstance(value, Preanalyzed):
-            return iter(value.items)
-        return super().index(value, **kwargs)
+        return iter(())
 
 
-class ArrayPositions(formats.Positions):
-    """Positions as a packed count and an array of unsigned 32-bit integers (native byte order),
-    encoded and decoded in C: the gram fields hold most of an index's positions, and Whoosh's
-    pickled delta lists cost a Python loop per position both ways."""
+class Grams:
+    """A gram field's postings in one document: distinct keys ascending, their counts and (if the
+    field keeps them) their positions, grouped by key."""
 
-    def encode(self, poslist) -> bytes:
-        return pack_uint(len(poslist)) + array("I", poslist).tobytes()
+    __slots__ = ("keys", "tfs", "positions")
 
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        values = array("I")
-        values.frombytes(valuestring[_COUNT_SIZE:])
-        return values.tolist()
+    def __init__(self, keys: np.ndarray, tfs: np.ndarray, positions: np.ndarray | None = None):
+        self.keys, self.tfs, self.positions = keys, tfs, positions
 
-    def decode_position_boosts(self, valuestring: bytes):
-        return [(pos, 1) for pos in self.decode_positions(valuestring)]
+    def __len__(self) -> int:
+        return int(self.tfs.sum())
 
+    def __getstate__(self):
+        return self.keys, self.tfs, self.positions
 
-class CountsHere(formats.Frequency):
-    """Whoosh's postings hold each posting's count only; its positions (``ArrayPositions``
-    values) go to the segment's term arrays (``kb.termarrays``), where search reads them as
-    arrays. For the gram fields: they hold most of an index's positions, search reads them
-    only for candidate documents, and unpickling them from Whoosh's blocks was most of a query."""
-
-    positions_in_arrays = True
+    def __setstate__(self, state):
+        self.keys, self.tfs, self.positions = state
 
 
-class GramText(AnalyzedText):
-    """A gram field: counts in Whoosh's postings, positions in the term arrays (``CountsHere``)."""
+class Words:
+    """A word field's terms in one document, in order (repeated words counted by the writer)."""
 
-    def __init__(self, analyzer, **kwargs):
-        super().__init__(analyzer=analyzer, phrase=False, **kwargs)
-        self.format = CountsHere(field_boost=1.0)
+    __slots__ = ("words",)
 
+    def __init__(self, words):
+        self.words = words
 
-class PositionalText(AnalyzedText):
-    """A positional field whose positions are ``ArrayPositions`` (words and grams alike; Whoosh's
-    own phrase queries work on it through ``decode_positions``)."""
+    def __len__(self) -> int:
+        return len(self.words)
 
-    def __init__(self, analyzer, **kwargs):
-        super().__init__(analyzer=analyzer, phrase=True, **kwargs)
-        self.format = ArrayPositions(field_boost=1.0)
+    def __getstate__(self):
+        return self.words
+
+    def __setstate__(self, words):
+        self.words = words
 
 
 def build_schema() -> fields.Schema:
-    words = analysis.word_analyzer()
-    grams = analysis.gram_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         sha=fields.ID(stored=True),
         content=fields.ID(stored=True),  # a hash of the decoded text of plain-text kinds (kb.ingest.content_key)
-        title=PositionalText(words, stored=True),
-        title_grams=GramText(grams),
-        body=PositionalText(words),
-        grams=GramText(grams),
-        chars=AnalyzedText(analyzer=analysis.char_analyzer(), phrase=False),
+        title=ArrayField("terms", positions=True, stored=True, scored=True),
+        title_grams=ArrayField("grams", positions=True),
+        body=ArrayField("terms", positions=True, scored=True),
+        grams=ArrayField("grams", positions=True),
+        chars=ArrayField("grams"),
         text=fields.STORED(),
         added=fields.NUMERIC(int, bits=64, stored=True, sortable=True, signed=False),  # ingest time, s
         date=fields.ID(stored=True),
@@ -122,38 +136,55 @@ def build_schema() -> fields.Schema:
     return schema
 
 
-# --- postings, computed where the text is (a worker process) ------------------------------------
+def is_current(schema) -> bool:
+    """Was the index with this (unpickled) schema written in the current format?"""
+    return "grams" in schema and isinstance(schema["grams"], ArrayField)
 
 
-def gram_postings(positions: dict[str, list[int]]) -> Preanalyzed:
-    """Postings of a positional field (``ArrayPositions``): term -> positions."""
-    return Preanalyzed([(term.encode("utf-8"), len(p), float(len(p)), pack_uint(len(p)) + array("I", p).tobytes())
-                        for term, p in positions.items()])
-
-
-def frequency_postings(counts: dict[str, int]) -> Preanalyzed:
-    return Preanalyzed([(term.encode("utf-8"), n, float(n), pack_uint(n)) for term, n in counts.items()])
-
-
-def analyzed_fields(title: str, text: str) -> dict[str, Preanalyzed]:
+def analyzed_fields(title: str, text: str) -> dict:
     """All analysed fields of a document, ready for ``add_document``. ``text`` is clean text."""
     norm_title = analysis.normalize(title or "")
     norm_text = analysis.normalize(text)
-    title_grams = analysis.gram_positions(norm_title)
-    for pos_char in _title_chars(norm_title):
-        title_grams.setdefault(pos_char[1], []).append(pos_char[0])
-    for positions in title_grams.values():
-        positions.sort()
+    chars, char_counts = gramarrays.char_arrays(norm_text)
     return {
-        "title": gram_postings(analysis.word_positions(norm_title)),
-        "title_grams": gram_postings(title_grams),
-        "body": gram_postings(analysis.word_positions(norm_text)),
-        "grams": gram_postings(analysis.gram_positions(norm_text)),
-        "chars": frequency_postings(analysis.char_counts(norm_text)),
+        "title": Words(analysis.words(norm_title)),
+        "title_grams": Grams(*gramarrays.title_gram_arrays(norm_title)),
+        "body": Words(analysis.words(norm_text)),
+        "grams": Grams(*gramarrays.gram_arrays(norm_text)),
+        "chars": Grams(chars, char_counts),
     }
 
 
-def _title_chars(norm_title: str):
-    for start, run in analysis.unit_runs(norm_title):
-        for i, ch in enumerate(run):
-            yield start + i, ch
+# --- the field types of format 1 (kept so that an old index's schema unpickles) ------------------
+
+
+class AnalyzedText(fields.TEXT):
+    """Format 1: a TEXT field given pre-analysed postings."""
+
+
+class ArrayPositions(formats.Positions):
+    """Format 1: positions as a packed count and uint32 array."""
+
+    def encode(self, poslist) -> bytes:
+        from whoosh.system import pack_uint
+
+        return pack_uint(len(poslist)) + array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        values = array("I")
+        values.frombytes(valuestring[_COUNT_SIZE:])
+        return values.tolist()
+
+
+class CountsHere(formats.Frequency):
+    """Format 1: gram counts in Whoosh, positions in the term arrays."""
+
+    positions_in_arrays = True
+
+
+class GramText(AnalyzedText):
+    """Format 1: a gram field."""
+
+
+class PositionalText(AnalyzedText):
+    """Format 1: a positional word field."""

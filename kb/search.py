@@ -10,6 +10,7 @@ orders, ``kb.facets`` counts, ``kb.results`` are what comes back.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import threading
@@ -64,16 +65,31 @@ def _survives_commits(method):
 
 
 class KnowledgeBase:
-    """The search API over one index folder. Thread-safe; picks up new commits by itself."""
+    """The search API over one index folder. Thread-safe, without a global lock: each request
+    works on the snapshot of the generation that was newest when it began (``_request``), many
+    at once; new commits are picked up by the next request."""
 
     def __init__(self, index_dir: str | Path):
         self.index_dir = Path(index_dir)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # only while the current snapshot is checked or replaced
         self._ix = None
         self._snapshot: Snapshot | None = None
+        self._pinned = threading.local()  # the snapshot the current thread's request works on
 
     def snapshot(self) -> Snapshot:
-        """The current generation (re-opened when an ingest has committed since)."""
+        """The current generation (re-opened when an ingest has committed since); within a
+        request, the snapshot that request works on."""
+        pinned = getattr(self._pinned, "snap", None)
+        if pinned is not None:
+            return pinned
+        return self._current(acquire=False)
+
+    def _current(self, acquire: bool) -> Snapshot:
+        snap = self._snapshot
+        if snap is not None and not getattr(self._ix, "kb_empty", False) and snap.searcher.up_to_date():
+            with self._lock:
+                if snap is self._snapshot:  # still current (not replaced meanwhile): take it
+                    return snap.acquire() if acquire else snap
         with self._lock:
             if self._ix is None:
                 self._ix = self._open()
@@ -84,8 +100,23 @@ class KnowledgeBase:
                 self._ix = self._open()
                 self._snapshot = Snapshot(self._ix)
                 if old is not None:
-                    old.close()
-            return self._snapshot
+                    old.retire()  # closed when the last request using it lets go
+            return self._snapshot.acquire() if acquire else self._snapshot
+
+    @contextlib.contextmanager
+    def _request(self):
+        """Pin the current snapshot for this thread's request (nested calls share it)."""
+        pinned = getattr(self._pinned, "snap", None)
+        if pinned is not None:
+            yield pinned
+            return
+        snap = self._current(acquire=True)
+        self._pinned.snap = snap
+        try:
+            yield snap
+        finally:
+            self._pinned.snap = None
+            snap.release()
 
     def _open(self):
         """The index; an index with no documents when an ingest has begun it but never committed."""
@@ -96,7 +127,7 @@ class KnowledgeBase:
     def close(self):
         with self._lock:
             if self._snapshot:
-                self._snapshot.close()
+                self._snapshot.retire()
                 self._snapshot = None
 
     def refresh(self) -> None:
@@ -105,7 +136,7 @@ class KnowledgeBase:
             old, self._snapshot, self._ix = self._snapshot, None, None
             if old is not None:
                 try:
-                    old.close()
+                    old.retire()
                 except OSError:
                     pass
 
@@ -131,7 +162,7 @@ class KnowledgeBase:
             raise QueryError("page and page size must be numbers") from None
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"page must be >= 1 and page size 1..{MAX_PAGE_SIZE}")
-        with self._lock:
+        with self._request():
             run = self._run(query, filters, years, sort, like, within, exclude, clearance, synonyms, collapse)
             start = (page - 1) * page_size
             hits = [hit(run, i, snippets) for i in range(start, min(start + page_size, len(run)))]
@@ -150,19 +181,22 @@ class KnowledgeBase:
         the hits come from the returned iterator."""
         run = self._locked_run(query, filters, years, sort, like, None, None, clearance, synonyms, collapse)
         stop = len(run) if limit is None else min(len(run), start + limit)
+        run.snap.acquire()  # the generator's own hold on the run's generation
         return self._hits_of(run, batch, snippets, start, stop)
 
     def _hits_of(self, run: Run, batch: int, snippets: bool, start: int, stop: int):
-        for first in range(start, stop, batch):
-            with self._lock:
+        try:
+            for first in range(start, stop, batch):
                 chunk = [hit(run, i, snippets) for i in range(first, min(first + batch, stop))]
-            yield from chunk
+                yield from chunk
+        finally:
+            run.snap.release()
 
     @_survives_commits
     def matching_paths(self, query: str = "", filters: dict | None = None, years=None, like: bool = False,
                        clearance: int | None = None) -> set[str]:
         """Source paths of every matching document (cheap: no stored fields), e.g. to compare with grep."""
-        with self._lock:
+        with self._request():
             run = self._run(query, filters, years, "relevance", like, None, None, clearance)
             paths = run.snap.paths
             return {paths[d] for d in run.ranked.docs.tolist() if d in paths}
@@ -177,12 +211,12 @@ class KnowledgeBase:
 
     @_survives_commits
     def _locked_run(self, *args) -> Run:
-        with self._lock:
+        with self._request():
             return self._run(*args)
 
     def _run(self, query, filters, years, sort, like, within, exclude, clearance=None, synonyms=False,
              collapse=None) -> Run:
-        """Call under the lock."""
+        """Call within a request (``_request``)."""
         snap = self.snapshot()
         if collapse not in COLLAPSES:
             raise QueryError(f"unknown collapse {collapse!r}; use {', '.join(c for c in COLLAPSES if c)}")
@@ -215,36 +249,44 @@ class KnowledgeBase:
     @_survives_commits
     def document(self, doc_id: str, clearance: int | None = None) -> dict | None:
         """All stored fields of a document, or None (also when ``clearance`` may not see it)."""
-        with self._lock:
-            stored = self.snapshot().searcher.document(id=doc_id)
-        return dict(stored) if stored and may_see(stored, clearance) else None
+        with self._request() as snap:
+            docnum = snap.docnum_of("id", doc_id)
+            stored = snap.stored(docnum, text=True) if docnum is not None else None
+        return stored if stored and may_see(stored, clearance) else None
 
     def find(self, id_or_path: str, clearance: int | None = None) -> dict | None:
         """A document by its id or its source path (as given, or resolved), or None."""
         stored = self.document(id_or_path, clearance=clearance)
         if stored is None:
-            with self._lock:
-                searcher = self.snapshot().searcher
+            with self._request() as snap:
                 for path in (id_or_path, str(Path(id_or_path).expanduser().resolve())):
-                    found = searcher.document(path=path)
+                    docnum = snap.docnum_of("path", path)
+                    found = snap.stored(docnum, text=True) if docnum is not None else None
                     if found and may_see(found, clearance):
-                        return dict(found)
+                        return found
         return stored
 
     def documents(self, clearance: int | None = None):
         """Every stored document's fields except the text, in index order."""
-        with self._lock:
-            snap = self.snapshot()
+        with self._request() as snap:
             live = snap.live_mask
             visible = visible_mask(snap, clearance)
-            for docnum in np.flatnonzero(live if visible is None else live & visible).tolist():
-                stored = dict(snap.searcher.stored_fields(docnum))
+            docnums = np.flatnonzero(live if visible is None else live & visible).tolist()
+            snap.acquire()  # the generator holds its generation between the documents it yields
+        try:
+            for docnum in docnums:
+                stored = snap.stored(docnum)
                 stored.pop("text", None)
                 yield stored
+        finally:
+            snap.release()
 
     @_survives_commits
     def count(self, clearance: int | None = None) -> int:
-        snap = self.snapshot()
+        with self._request() as snap:
+            return self._count(snap, clearance)
+
+    def _count(self, snap, clearance: int | None) -> int:
         visible = visible_mask(snap, clearance)
         return int(np.count_nonzero(snap.live_mask if visible is None else snap.live_mask & visible))
 
@@ -259,22 +301,19 @@ class KnowledgeBase:
         """Documents mentioning each term and its mentions, per year (or facet value): ``kb.trends``."""
         from kb import trends as kbtrends
 
-        with self._lock:
-            snap = self.snapshot()
+        with self._request() as snap:
             return kbtrends.compute(snap, terms, filters, years, by, fold, visible_mask(snap, clearance))
 
     @_survives_commits
     def versions(self, doc_id: str, clearance: int | None = None) -> list:
         """The document's other versions (``kb.versions.Version``), newest first."""
-        with self._lock:
-            snap = self.snapshot()
+        with self._request() as snap:
             return kbversions.versions_of(snap, self.index_dir, doc_id, visible_mask(snap, clearance))
 
     @_survives_commits
     def version_groups(self, clearance: int | None = None) -> list[list[dict]]:
         """Every version group: its members' id, title, year and date, newest first."""
-        with self._lock:
-            snap = self.snapshot()
+        with self._request() as snap:
             found = kbversions.groups(snap, self.index_dir)
             visible = visible_mask(snap, clearance)
             years, recency, out = kbfacets.YEAR.column(snap), found.recency(snap), []

@@ -58,7 +58,7 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
                     error = ReadError(args[0], f"cannot index: {type(exc).__name__}: {exc}")
             warnings = list((fields or {}).get("meta", {}).get("warnings") or []) if error is None else []
             outbox.put(("done", seq, fields["id"] if error is None else None, error, warnings))
-            if writer is not None and writer.pool.size >= max_postings:
+            if writer is not None and writer.items >= max_postings:
                 finished.append(_finalize(writer))
                 writer = None
         elif kind == "flush":

@@ -3,15 +3,22 @@
 What tantivy calls fast fields: every document's value of a facet, its path rank, its ingest time,
 as arrays indexed by docnum (``postings.max_docnum`` long), built once per generation and cached,
 so that filtering, counting and ordering a result set is array arithmetic, not a loop per match.
+
+A snapshot is shared by every request that started while its generation was the newest: its
+caches are built once (two threads asking at once may both build one; either result is the same
+and neither is ever changed), its files are mapped, and it is closed when the knowledge base has
+moved on to a newer generation and the last request using it has let go (``acquire``/``release``).
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 
 import numpy as np
 
 from kb.postings import Postings
+from kb.whoosh_adapter import stored_fields, stored_text
 
 WORDS_CONTAINING = 12  # words that contain a query string, used to skip position checks
 
@@ -24,15 +31,70 @@ class Snapshot:
 
     def __init__(self, ix):
         self.searcher = ix.searcher()
-        self.postings = Postings(self.searcher)
+        try:
+            self.postings = Postings(self.searcher)
+        except BaseException:
+            self.searcher.close()
+            raise
         self.size = self.postings.max_docnum
+        self._users = 0
+        self._retired = False
+        self._closed = False
+        self._state = threading.Lock()
+
+    # -- lifetime
+
+    def acquire(self) -> "Snapshot":
+        with self._state:
+            self._users += 1
+        return self
+
+    def release(self) -> None:
+        with self._state:
+            self._users -= 1
+            close = self._retired and self._users <= 0 and not self._closed
+            self._closed = self._closed or close
+        if close:
+            self.searcher.close()
+
+    def retire(self) -> None:
+        """No new request will get this snapshot: close it once the last one has let go."""
+        with self._state:
+            self._retired = True
+            close = self._users <= 0 and not self._closed
+            self._closed = self._closed or close
+        if close:
+            self.searcher.close()
 
     def close(self):
+        with self._state:
+            self._closed = True
         self.searcher.close()
+
+    # -- documents
+
+    def stored(self, docnum: int, text: bool = False) -> dict:
+        """A document's stored fields (and its text, if asked), read thread-safely."""
+        seg, local = self.postings.segment_of(docnum)
+        found = dict(stored_fields(seg.reader, local))
+        if text:
+            found["text"] = stored_text(seg.reader, local)
+        return found
+
+    def text(self, docnum: int) -> str:
+        seg, local = self.postings.segment_of(docnum)
+        return stored_text(seg.reader, local)
+
+    def docnum_of(self, fieldname: str, value: str) -> int | None:
+        """The live document with this value of an identifier field (``id``, ``path``), or None."""
+        docs = self.postings.docs(fieldname, value)
+        return int(docs[0]) if docs.size else None
+
+    # -- per-document arrays
 
     @cached_property
     def live_mask(self) -> np.ndarray:
-        return self.mask(self.postings.live_docs())
+        return self.postings.live()
 
     def mask(self, docnums) -> np.ndarray:
         """A set of docnums as a boolean array over all docnums."""
@@ -42,35 +104,32 @@ class Snapshot:
 
     def numbers(self, fieldname: str, low: int, high: int) -> np.ndarray:
         """Every document's value of a numeric field, cached (0 for none: deleted, or the value
-        outside ``low..high``, as a document without the field reads). Read segment by segment:
-        Whoosh's multi-segment column reader misplaces documents when some segments lack the column."""
+        outside ``low..high``, as a document without the field reads)."""
         cache = self.__dict__.setdefault("_numbers", {})
         key = (fieldname, low, high)
-        if key not in cache:
-            values = np.zeros(self.size, dtype=np.int64)
-            for seg in self.postings.segments:
-                reader, offset, deleted = seg.reader, seg.offset, seg.deleted
-                if fieldname not in reader.schema or not reader.has_column(fieldname):
-                    continue
-                column = reader.column_reader(fieldname, translate=True)
-                for d in range(reader.doc_count_all()):
-                    if not (deleted and d in deleted) and low <= (v := column[d]) <= high:
-                        values[d + offset] = v
-            cache[key] = values
-        return cache[key]
+        found = cache.get(key)
+        if found is None:
+            values = self.postings.doc_values(f"number:{fieldname}", np.int64)
+            values[~self.live_mask | (values < low) | (values > high)] = 0
+            found = cache[key] = values
+        return found
 
     @cached_property
     def paths(self) -> dict[int, str]:
         """docnum -> source path, from the path field's terms (no stored fields loaded)."""
-        return {docnum: text for text, docnums in self.postings.field_docs("path") for docnum in docnums}
+        names, docs, numbers = self.postings.field_entries("path")
+        return {d: names[n] for d, n in zip(docs.tolist(), numbers.tolist())}
 
     @cached_property
     def path_order(self) -> np.ndarray:
         """Each document's rank in path order (ties in relevance go by path: the same order however
         the index is segmented); documents without a path come first."""
         ranks = np.full(self.size, -1, dtype=np.int64)
-        for rank, (docnum, _) in enumerate(sorted(self.paths.items(), key=lambda item: item[1])):
-            ranks[docnum] = rank
+        names, docs, numbers = self.postings.field_entries("path")
+        if docs.size:
+            name_rank = np.empty(len(names), dtype=np.int64)
+            name_rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            ranks[docs] = name_rank[numbers]
         return ranks
 
     @cached_property
@@ -82,21 +141,14 @@ class Snapshot:
         """A list field's values, each value's rank in sorted order, and every (document, value)
         pair as two parallel arrays of docnums and value numbers; read from the postings once."""
         cache = self.__dict__.setdefault("_facet_entries", {})
-        if fieldname not in cache:
-            names: dict[str, int] = {}
-            docs: list[np.ndarray] = []
-            numbers: list[np.ndarray] = []
-            for text, docnums in self.postings.field_docs(fieldname):
-                number = names.setdefault(text, len(names))
-                docs.append(np.asarray(docnums, dtype=np.int64))
-                numbers.append(np.full(len(docnums), number, dtype=np.int64))
-            names_list = list(names)
-            name_order = np.zeros(len(names_list), dtype=np.int64)
-            name_order[sorted(range(len(names_list)), key=names_list.__getitem__)] = np.arange(len(names_list))
-            cache[fieldname] = (names_list, name_order,
-                                np.concatenate(docs) if docs else np.zeros(0, np.int64),
-                                np.concatenate(numbers) if numbers else np.zeros(0, np.int64))
-        return cache[fieldname]
+        found = cache.get(fieldname)
+        if found is None:
+            names, docs, numbers = self.postings.field_entries(fieldname) if fieldname in self.postings.schema \
+                else ([], np.zeros(0, np.int64), np.zeros(0, np.int64))
+            name_order = np.zeros(len(names), dtype=np.int64)
+            name_order[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            found = cache[fieldname] = (names, name_order, docs, numbers)
+        return found
 
     @cached_property
     def _vocabulary(self) -> str:

@@ -1,21 +1,23 @@
-"""Each segment's postings as flat arrays, beside its Whoosh files.
+"""Each segment's postings, in one file of packed arrays beside its Whoosh files (``<segment>.kbp``).
 
-Whoosh stores a posting list as pickled blocks: reading which documents hold a term (and how
-often) unpickles a Python object per posting. Search needs the documents and frequencies of every
-term of a query over the whole collection, so the writer also writes them, per segment, as plain
-arrays in one file (``<segment>.kbp``) that search maps into memory and slices with numpy: no
-decoding at all. The character-bigram fields' positions (read to verify an exact string in its
-candidate documents) live only here (``kb.schema.CountsHere``); the word fields' stay in Whoosh's
-blocks. The file is named like the segment's other files, so Whoosh deletes it with the segment;
-a segment without one (written by an older version) is read from its blocks instead.
+Search works on whole result sets, so it reads a term's postings whole, as arrays; writing and
+merging segments are whole-array work too. Whoosh keeps the stored fields, the small keyword
+fields it needs for updates and deletions (``id``, ``path``, …), the table of contents and the
+segments' lifecycle; the analysed fields (``title``, ``body``, ``grams``, ``title_grams``,
+``chars``) exist only here. The file is named like the segment's other files, so Whoosh deletes
+it with the segment, and it becomes part of the index only in the commit that lists its segment.
 
-Layout (numbers in the machine's byte order, like ``ArrayPositions``): ``KBTA``; then one record
-per term, in (field, term) order, streamed as the writer goes (memory stays flat): its document
-numbers (uint32, within the segment), frequencies (float32) and, for a field whose positions
-live here, its position values (per posting a big-endian count, then the positions as uint32);
-then per field a directory (the sorted UTF-8 keys as one blob plus ``n + 1`` offsets, each
-record's offset, with one past the last, and its posting count), 8-byte aligned; then a JSON
-header locating the directories, its length (uint32) and ``KBTA`` again.
+Per field: its terms, sorted (a gram field's terms are integer keys, ``kb.gramarrays.gram_key``;
+another field's are UTF-8 strings, found by their first eight bytes as a big-endian integer, then
+compared whole), each term's first posting (``starts``) and, for a positional field, its first
+position (``position_starts``); then the postings as packed integer streams (``kb.bitpack``): the
+documents (the first of each term's as a number within the segment, the others as the difference
+from the one before), the frequencies minus one (left out where every frequency is one), and for a
+positional field each posting's first position and the gaps to its following ones. Per document:
+the quantised field lengths BM25 uses and the numeric fields' values.
+
+Layout: ``KBT2``; arrays, each 8-byte aligned, in the machine's byte order; a JSON header naming
+each array's offset, type and length; the header's length (uint32); ``KBT2``.
 """
 
 from __future__ import annotations
@@ -23,69 +25,298 @@ from __future__ import annotations
 import json
 import mmap
 import struct
-from array import array
 from pathlib import Path
 
 import numpy as np
 
+from kb import bitpack
+
 EXTENSION = ".kbp"
-MAGIC = b"KBTA"
+MAGIC = b"KBT2"
+FORMAT = 2
 _HEADER_LENGTH = struct.Struct("=I")
-_DIRECTORY = {"keys": "u1", "key_offsets": "=u8", "records": "=u8", "counts": "=u4"}
+GRAMS, TERMS = "grams", "terms"  # field kinds: integer gram keys, or UTF-8 strings
+_NONE64 = np.zeros(0, dtype=np.int64)
+
+
+def prefix_keys(terms: list[bytes]) -> np.ndarray:
+    """Each term's first eight bytes (zero-padded) as a big-endian integer: sorted like the terms."""
+    blob = b"".join(t[:8].ljust(8, b"\0") for t in terms)
+    return np.frombuffer(blob, dtype=">u8").astype(np.uint64) if terms else np.zeros(0, np.uint64)
+
+
+def prefix_key(term: bytes) -> int:
+    return int.from_bytes(term[:8].ljust(8, b"\0"), "big")
+
+
+class StreamWriter:
+    """One packed stream, given in pieces (whole blocks are packed as they fill)."""
+
+    def __init__(self):
+        self.widths: list[np.ndarray] = []
+        self.block_ends: list[np.ndarray] = []
+        self.data: list[bytes] = []
+        self.blocks_before = 0  # in 16-byte units
+        self.pending = np.zeros(0, dtype=np.uint64)
+        self.size = 0
+
+    def add(self, values: np.ndarray) -> None:
+        self.size += len(values)
+        values = np.concatenate((self.pending, np.asarray(values, dtype=np.uint64))) if self.pending.size else values
+        whole = len(values) - len(values) % bitpack.BLOCK
+        self._pack(values[:whole])
+        self.pending = np.asarray(values[whole:], dtype=np.uint64)
+
+    def _pack(self, values) -> None:
+        if not len(values):
+            return
+        widths, blocks, data = bitpack.pack(values)
+        self.widths.append(widths)
+        self.block_ends.append(blocks[1:].astype(np.uint64) + self.blocks_before)
+        self.blocks_before += int(blocks[-1])
+        self.data.append(data)
+
+    def finish(self):
+        """(widths, blocks, data)."""
+        self._pack(self.pending)
+        self.pending = np.zeros(0, dtype=np.uint64)
+        widths = np.concatenate(self.widths) if self.widths else np.zeros(0, np.uint8)
+        ends = np.concatenate(self.block_ends) if self.block_ends else np.zeros(0, np.uint64)
+        if self.blocks_before >= 2**32:
+            raise ValueError("a packed stream over 64 GB")
+        blocks = np.concatenate(([0], ends)).astype(np.uint32)
+        return widths, blocks, b"".join(self.data) + bitpack.padding()
+
+
+class FieldWriter:
+    """One field's terms, given in ascending order in one or more pieces (``add``)."""
+
+    def __init__(self, kind: str, frequencies: bool, positions: bool):
+        self.kind, self.frequencies, self.positions = kind, frequencies, positions
+        self.keys: list[np.ndarray] = []
+        self.terms: list[bytes] = []
+        self.counts: list[np.ndarray] = []
+        self.position_counts: list[np.ndarray] = []
+        self.docs, self.tfs, self.firsts, self.gaps = StreamWriter(), StreamWriter(), StreamWriter(), StreamWriter()
+
+    def add(self, keys, counts: np.ndarray, docs: np.ndarray, tfs: np.ndarray | None = None,
+            positions: np.ndarray | None = None) -> None:
+        """Terms (``keys``: gram keys, or the terms' UTF-8 bytes), each term's number of postings,
+        the postings' documents (ascending within a term), frequencies and positions (per posting,
+        ascending)."""
+        counts = np.asarray(counts, dtype=np.int64)
+        if self.kind == GRAMS:
+            self.keys.append(np.asarray(keys, dtype=np.uint64))
+        else:
+            self.terms.extend(keys)
+        self.counts.append(counts)
+        docs = np.asarray(docs, dtype=np.int64)
+        firsts = np.cumsum(counts) - counts  # each term's first posting
+        deltas = np.empty_like(docs)
+        if docs.size:
+            deltas[0] = docs[0]
+            deltas[1:] = docs[1:] - docs[:-1]
+            deltas[firsts[counts > 0]] = docs[firsts[counts > 0]]
+        self.docs.add(deltas)
+        if self.frequencies:
+            self.tfs.add(np.asarray(tfs, dtype=np.int64) - 1)
+        if self.positions:
+            tfs = np.asarray(tfs, dtype=np.int64)
+            positions = np.asarray(positions, dtype=np.int64)
+            starts = np.cumsum(tfs) - tfs  # each posting's first position
+            self.firsts.add(positions[starts])
+            gaps = np.diff(positions, prepend=0)
+            keep = np.ones(positions.size, dtype=bool)
+            keep[starts] = False
+            self.gaps.add(gaps[keep])
+            running = np.concatenate(([0], np.cumsum(tfs)))
+            self.position_counts.append(running[firsts + counts] - running[firsts])
 
 
 class TermArraysWriter:
-    """Writes one segment's terms, given in (field, term) order, to an open binary file."""
+    """Writes one segment's term arrays to an open binary file: fields (``field`` then its pieces),
+    per-document arrays (``doc_array``), then ``finish``."""
 
-    def __init__(self, file):
+    def __init__(self, file, doc_count: int):
         self.file = file
         self.position = 0
-        self.fields: dict[str, dict] = {}
+        self.header: dict = {"format": FORMAT, "doc_count": doc_count, "fields": {}, "docs": {}}
         self._write(MAGIC)
 
     def _write(self, data) -> None:
         self.file.write(data)
         self.position += len(data)
 
-    def add(self, fieldname: str, tbytes: bytes, ids: array, weights: array, positions: bytes | None = None) -> None:
-        """One term's postings; ``positions``: its ``ArrayPositions`` values joined, for a field
-        whose positions live here."""
-        field = self.fields.get(fieldname)
-        if field is None:
-            self._end_field()
-            field = self.fields[fieldname] = {"keys": bytearray(), "key_offsets": array("Q", [0]),
-                                              "records": array("Q"), "counts": array("I"),
-                                              "positions": positions is not None}
-        field["keys"] += tbytes
-        field["key_offsets"].append(len(field["keys"]))
-        field["records"].append(self.position)
-        field["counts"].append(len(ids))
-        self._write(ids.tobytes())
-        self._write(weights.tobytes())
-        if positions is not None:
-            self._write(positions)
+    def _array(self, array: np.ndarray) -> list:
+        self._write(b"\0" * (-self.position % 8))
+        at = self.position
+        array = np.ascontiguousarray(array)
+        self._write(array.tobytes())
+        return [at, array.dtype.str, int(array.size)]
 
-    def _end_field(self) -> None:
-        if self.fields:  # the last field's records end here
-            self.fields[next(reversed(self.fields))]["records"].append(self.position)
+    def _stream(self, stream: StreamWriter) -> dict:
+        widths, blocks, data = stream.finish()
+        return {"size": stream.size, "widths": self._array(widths), "blocks": self._array(blocks),
+                "data": self._array(np.frombuffer(data, dtype=np.uint8))}
+
+    def field(self, name: str, kind: str, frequencies: bool = True, positions: bool = False) -> FieldWriter:
+        writer = FieldWriter(kind, frequencies, positions)
+        self.header["fields"][name] = writer
+        return writer
+
+    def doc_array(self, name: str, values: np.ndarray) -> None:
+        self.header["docs"][name] = self._array(values)
 
     def finish(self) -> None:
-        """Write the directories and the header (the caller closes the file)."""
-        self._end_field()
-        header = {}
-        for fieldname, field in self.fields.items():
-            entry = header[fieldname] = {"positions": field.pop("positions")}
-            for name, dtype in _DIRECTORY.items():
-                self._write(b"\0" * (-self.position % 8))
-                data = np.asarray(field[name]).astype(dtype).tobytes()
-                entry[name] = [self.position, dtype, len(data) // np.dtype(dtype).itemsize]
-                self._write(data)
-        head = json.dumps(header).encode("utf-8")
+        """Write the fields' arrays and the header (the caller closes the file)."""
+        fields = self.header["fields"]
+        for name, writer in list(fields.items()):
+            counts = np.concatenate(writer.counts) if writer.counts else _NONE64
+            entry = {"kind": writer.kind, "frequencies": writer.frequencies, "positions": writer.positions,
+                     "terms": int(counts.size)}
+            if writer.kind == GRAMS:
+                entry["keys"] = self._array(np.concatenate(writer.keys) if writer.keys else np.zeros(0, np.uint64))
+            else:
+                entry["keys"] = self._array(prefix_keys(writer.terms))
+                offsets = np.zeros(len(writer.terms) + 1, dtype=np.int64)
+                np.cumsum([len(t) for t in writer.terms], out=offsets[1:])
+                entry["term_offsets"] = self._array(_narrow(offsets))
+                entry["term_bytes"] = self._array(np.frombuffer(b"".join(writer.terms), dtype=np.uint8))
+            entry["starts"] = self._array(_narrow(np.concatenate(([0], np.cumsum(counts)))))
+            entry["docs"] = self._stream(writer.docs)
+            if writer.frequencies:
+                entry["tfs"] = self._stream(writer.tfs)
+            if writer.positions:
+                per_term = np.concatenate(writer.position_counts) if writer.position_counts else _NONE64
+                entry["position_starts"] = self._array(_narrow(np.concatenate(([0], np.cumsum(per_term)))))
+                entry["firsts"] = self._stream(writer.firsts)
+                entry["gaps"] = self._stream(writer.gaps)
+            fields[name] = entry
+        head = json.dumps(self.header).encode("utf-8")
         self._write(head + _HEADER_LENGTH.pack(len(head)) + MAGIC)
 
 
+def _narrow(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.uint32 if not values.size or values[-1] < 2**32 else np.uint64)
+
+
+class FieldArrays:
+    """One field of one segment, as read: term lookups and decoded postings."""
+
+    def __init__(self, view: np.ndarray, entry: dict):
+        def array(spec):
+            offset, dtype, count = spec
+            return np.frombuffer(view, dtype=np.dtype(dtype), count=count, offset=offset)
+
+        def stream(spec):
+            data = array(spec["data"])
+            return bitpack.Stream(array(spec["widths"]), array(spec["blocks"]), data, spec["size"])
+
+        self.kind = entry["kind"]
+        self.frequencies = entry["frequencies"]
+        self.has_positions = entry["positions"]
+        self.keys = array(entry["keys"])
+        self.starts = array(entry["starts"])
+        self.docs = stream(entry["docs"])
+        self.tfs = stream(entry["tfs"]) if self.frequencies else None
+        if self.kind == TERMS:
+            self.term_offsets = array(entry["term_offsets"])
+            self.term_bytes = array(entry["term_bytes"])
+        if self.has_positions:
+            self.position_starts = array(entry["position_starts"])
+            self.firsts = stream(entry["firsts"])
+            self.gaps = stream(entry["gaps"])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def term(self, t: int) -> bytes:
+        """Term ``t`` as UTF-8 bytes."""
+        if self.kind == GRAMS:
+            from kb.gramarrays import key_term
+
+            return key_term(int(self.keys[t])).encode("utf-8")
+        return self.term_bytes[int(self.term_offsets[t]):int(self.term_offsets[t + 1])].tobytes()
+
+    def find(self, term: str) -> int:
+        """The number of ``term`` in this field, or -1."""
+        if self.kind == GRAMS:
+            from kb.gramarrays import gram_key
+
+            if not 1 <= len(term) <= 2:
+                return -1
+            key = gram_key(term)
+            t = int(np.searchsorted(self.keys, np.uint64(key)))
+            return t if t < len(self.keys) and int(self.keys[t]) == key else -1
+        tbytes = term.encode("utf-8")
+        key = np.uint64(prefix_key(tbytes))
+        lo = int(np.searchsorted(self.keys, key, "left"))
+        hi = int(np.searchsorted(self.keys, key, "right")) if lo < len(self.keys) and self.keys[lo] == key else lo
+        for t in range(lo, hi):
+            if self.term(t) == tbytes:
+                return t
+        return -1
+
+    def count(self, t: int) -> int:
+        return int(self.starts[t + 1]) - int(self.starts[t])
+
+    def postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(documents int64 ascending, frequencies int64) of term ``t``."""
+        first, last = int(self.starts[t]), int(self.starts[t + 1])
+        ids = np.cumsum(self.docs.range(first, last).astype(np.int64))
+        if self.frequencies:
+            tfs = self.tfs.range(first, last).astype(np.int64) + 1
+        else:
+            tfs = np.ones(last - first, dtype=np.int64)
+        return ids, tfs
+
+    def positions(self, t: int, rows: np.ndarray, tfs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of some postings of term ``t`` (``rows``: ascending posting numbers within the
+        term; ``tfs``: the term's frequencies, all of them): (each row's count, positions in row
+        order, ascending within a row)."""
+        first = int(self.starts[t])
+        counts = tfs[rows]
+        heads = self.firsts.take(rows + first).astype(np.int64)
+        more = counts - 1
+        total = int(more.sum())
+        if not total:
+            return counts, heads
+        # gaps of posting r: after the gaps of the term's earlier postings, and of earlier terms
+        gap_base = int(self.position_starts[t]) - first
+        gaps_before = np.cumsum(tfs - 1) - (tfs - 1)
+        starts = gaps_before[rows] + gap_base
+        index = np.repeat(starts - (np.cumsum(more) - more), more) + np.arange(total, dtype=np.int64)
+        gaps = self.gaps.take(index).astype(np.int64)
+        # each row: its head, then head + running sum of its gaps
+        out_starts = np.cumsum(counts) - counts
+        values = np.empty(int(counts.sum()), dtype=np.int64)
+        values[out_starts] = heads
+        rest = np.ones(values.size, dtype=bool)
+        rest[out_starts] = False
+        values[rest] = gaps
+        running = np.cumsum(values)
+        return counts, running - np.repeat(running[out_starts] - heads, counts)
+
+    def all_postings(self, positions: bool = True):
+        """Every posting, for merging: (term of each posting, documents, frequencies, positions or None)."""
+        n = self.docs.size
+        counts = np.diff(self.starts.astype(np.int64))
+        term_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        deltas = self.docs.range(0, n).astype(np.int64)
+        docs = np.cumsum(deltas)
+        firsts = self.starts[:-1].astype(np.int64)[counts > 0]
+        if firsts.size:  # the running sum restarts at each term's first posting
+            base = docs[firsts] - deltas[firsts]
+            docs -= np.repeat(base, counts[counts > 0])
+        tfs = self.tfs.range(0, n).astype(np.int64) + 1 if self.frequencies else np.ones(n, dtype=np.int64)
+        found = None
+        if positions and self.has_positions:
+            found = self.positions(0, np.arange(n, dtype=np.int64), tfs)[1] if n else _NONE64
+        return term_of, docs, tfs, found
+
+
 class TermArrays:
-    """One segment's term arrays, mapped read-only."""
+    """One segment's term arrays, mapped read-only (safe to read from many threads)."""
 
     def __init__(self, path: Path):
         with open(path, "rb") as f:
@@ -93,23 +324,18 @@ class TermArrays:
         size = len(self._map)
         tail = len(MAGIC) + _HEADER_LENGTH.size
         if size < 2 * len(MAGIC) + _HEADER_LENGTH.size or self._map[:len(MAGIC)] != MAGIC or self._map[-len(MAGIC):] != MAGIC:
-            raise ValueError(f"{path} is not a complete term arrays file")
+            raise ValueError(f"{path} is not a complete term arrays file of format {FORMAT}")
         (length,) = _HEADER_LENGTH.unpack_from(self._map, size - tail)
         header = json.loads(bytes(self._map[size - tail - length:size - tail]))
-        view = memoryview(self._map)
-        self._fields = {}
-        for fieldname, entry in header.items():
-            field = {name: np.frombuffer(view, dtype=dtype, count=count, offset=offset)
-                     for name, (offset, dtype, count) in ((n, entry[n]) for n in _DIRECTORY)}
-            field["keys_at"] = entry["keys"][0]
-            field["positions"] = entry["positions"]
-            self._fields[fieldname] = field
-        self._directory: dict[str, tuple] = {}
+        view = np.frombuffer(self._map, dtype=np.uint8)
+        self.doc_count = header["doc_count"]
+        self._fields = {name: FieldArrays(view, entry) for name, entry in header["fields"].items()}
+        self._docs = {name: np.frombuffer(view, dtype=np.dtype(dtype), count=count, offset=offset)
+                      for name, (offset, dtype, count) in header["docs"].items()}
 
     @classmethod
     def open(cls, path: Path) -> "TermArrays | None":
-        """The arrays in ``path``, or None when the file is unreadable (what Whoosh's blocks hold
-        is then read from them)."""
+        """The arrays in ``path``, or None when the file is missing or unreadable."""
         try:
             return cls(path)
         except (OSError, ValueError, KeyError, TypeError, struct.error):
@@ -118,73 +344,38 @@ class TermArrays:
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields
 
+    def fieldnames(self) -> list[str]:
+        return list(self._fields)
+
     def has_positions(self, fieldname: str) -> bool:
-        return fieldname in self._fields and self._fields[fieldname]["positions"]
+        return fieldname in self._fields and self._fields[fieldname].has_positions
 
-    def _lists(self, fieldname: str):
-        """A field's key offsets, record offsets and counts as memoryviews over the file: indexing
-        one gives a Python int without decoding the whole directory (a binary search makes ~20
-        probes; materialising lists cost seconds and hundreds of MB on a large index)."""
-        lists = self._directory.get(fieldname)
-        if lists is None:
-            field = self._fields[fieldname]
-            lists = self._directory[fieldname] = tuple(
-                memoryview(field[name]).cast("B").cast(code) for name, code in
-                (("key_offsets", "Q"), ("records", "Q"), ("counts", "I")))
-        return lists
+    def field(self, fieldname: str) -> FieldArrays | None:
+        return self._fields.get(fieldname)
 
-    def _find(self, fieldname: str, tbytes: bytes) -> tuple[int, int, int] | None:
-        """(record offset, record end, posting count) of a term (keys are sorted bytes: a binary
-        search), or None."""
-        offsets, records, counts = self._lists(fieldname)
-        keys, base = self._map, self._fields[fieldname]["keys_at"]
-        lo, hi = 0, len(offsets) - 1
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if keys[base + offsets[mid]:base + offsets[mid + 1]] < tbytes:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < len(offsets) - 1 and keys[base + offsets[lo]:base + offsets[lo + 1]] == tbytes:
-            return records[lo], records[lo + 1], counts[lo]
-        return None
+    def doc_array(self, name: str) -> np.ndarray | None:
+        return self._docs.get(name)
+
+    def doc_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The per-document arrays named ``prefix:…``, by the rest of their names."""
+        return {name[len(prefix) + 1:]: values for name, values in self._docs.items() if name.startswith(prefix + ":")}
+
+    def postings(self, fieldname: str, term: str):
+        """(ids int64, tfs int64) of a term, or None if absent."""
+        field = self._fields.get(fieldname)
+        if field is None:
+            return None
+        t = field.find(term)
+        return None if t < 0 else field.postings(t)
 
     def keys(self, fieldname: str) -> list[bytes]:
-        """Every term of a field, in order."""
-        offsets = self._lists(fieldname)[0]
-        keys, base = self._map, self._fields[fieldname]["keys_at"]
-        return [keys[base + a:base + b] for a, b in zip(offsets[:-1], offsets[1:])]
+        """Every term of a field (UTF-8), in order."""
+        field = self._fields.get(fieldname)
+        if field is None:
+            return []
+        if field.kind == GRAMS:
+            from kb.gramarrays import key_term
 
-    def terms(self, fieldname: str):
-        """Every term of a field with its documents: ``(key, ids)``, in order."""
-        _, records, counts = self._lists(fieldname)
-        for key, start, n in zip(self.keys(fieldname), records, counts):
-            yield key, np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start)
-
-    def postings(self, fieldname: str, tbytes: bytes):
-        """(ids uint32, tfs float32) of a term in this segment, or None if absent."""
-        found = self._find(fieldname, tbytes)
-        if found is None:
-            return None
-        start, _, n = found
-        return (np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start),
-                np.frombuffer(self._map, dtype=np.float32, count=n, offset=start + 4 * n))
-
-    def positions(self, fieldname: str, tbytes: bytes):
-        """(ids, tfs, words) of a term, ``words`` its position values as one uint32 array (each
-        posting: a count word, then ``tf`` positions), or None if absent."""
-        found = self._find(fieldname, tbytes)
-        if found is None:
-            return None
-        start, end, n = found
-        first = start + 8 * n
-        return (np.frombuffer(self._map, dtype=np.uint32, count=n, offset=start),
-                np.frombuffer(self._map, dtype=np.float32, count=n, offset=start + 4 * n),
-                np.frombuffer(self._map, dtype=np.uint32, count=(end - first) // 4, offset=first))
-
-    def values(self, fieldname: str, tbytes: bytes) -> list[bytes]:
-        """A term's position values, one ``bytes`` per posting (as Whoosh would hold them)."""
-        _, tfs, words = self.positions(fieldname, tbytes)
-        raw = words.tobytes()
-        ends = (np.cumsum(tfs.astype(np.int64) + 1) * 4).tolist()
-        return [raw[a:b] for a, b in zip([0] + ends[:-1], ends)]
+            return [key_term(k).encode("utf-8") for k in field.keys.tolist()]
+        blob, offsets = field.term_bytes.tobytes(), field.term_offsets.tolist()
+        return [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]

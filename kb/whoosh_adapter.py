@@ -1,28 +1,24 @@
 """Every contact with Whoosh's private structures, in one module behind a small interface.
 
-Why this module is long: it is the whole of our dependence on Whoosh internals (the W3 codec's
-term table and posting blocks, the segment writer's hooks), kept together so that a Whoosh
-upgrade is checked in one file. Nothing else in ``kb`` touches a private Whoosh name.
+Why this module is long: it is the whole of our dependence on Whoosh internals (the segment
+writer's hooks, the W3 codec's term table and posting blocks for the keyword fields Whoosh still
+indexes, its column writers for merges), kept together so that a Whoosh upgrade is checked in one
+file. Nothing else in ``kb`` touches a private Whoosh name (``kb.codec`` reads the column layout
+and answers Whoosh's term questions from the term arrays, ``kb.writer`` produces W3 bytes).
 
 Reading:
 * ``segments_of(searcher)``: the generation's segments as ``SegmentView``s (reader, docnum
-  offset, deleted documents, its term arrays, its id);
-* ``segment_postings`` / ``segment_values``: a term's postings, or only some position values,
-  decoded straight from the W3 blocks (one unpickle per block, where Whoosh's matchers step
-  one posting at a time);
-* ``positions_in_arrays`` / ``packed_positions``: how a field keeps its positions.
+  offset, deleted documents, its term arrays, its id); an index of an older format is refused
+  here (``kb.schema.IndexOutdated``);
+* ``stored_fields`` / ``stored_text``: one document's stored fields and its text, thread-safe.
 
 Writing:
-* ``FastWriter``: a ``SegmentWriter`` for pre-analysed documents (``kb.schema.Preanalyzed``) that
-  keeps postings grouped per term (``kb.writer.GroupedPool``) and writes each term's W3 bytes
-  directly (``kb.writer.blocks_entry``) plus the segment's term arrays (``kb.termarrays``);
+* ``FastWriter``: a ``SegmentWriter`` for pre-analysed documents whose analysed fields go to the
+  segment's term arrays (``kb.writer.ArrayPool``) and whose keyword fields go to Whoosh's postings
+  (``kb.writer.GroupedPool``); merges (``add_reader``) move stored fields as the compressed bytes
+  they are and postings as arrays; ``merge_policy`` chooses what to merge;
 * ``finalize_segment(writer)``: a worker's finished segment, for the parent to commit;
 * ``FastWriter.commit_segments``: segments written elsewhere joined in one atomic commit.
-
-The pre-term-arrays reading path (segments without a ``.kbp`` file, indexes made before
-2026-11-27) lives in ``segment_postings``/``segment_values`` and the fallbacks that call them.
-It goes when ``kb.schema.SCHEMA_VERSION`` next changes: a version change means re-ingesting
-anyway, and an index of an older version is then refused with that message.
 """
 
 from __future__ import annotations
@@ -37,13 +33,18 @@ from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
+from whoosh import columns, fields
 from whoosh.codec.whoosh3 import W3TermInfo
+from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-from kb.schema import ArrayPositions, CountsHere, Preanalyzed
-from kb.termarrays import EXTENSION as TERM_ARRAYS, TermArrays, TermArraysWriter
-from kb.writer import BLOCK, INLINE_MAX, GroupedPool, KBCodec, blocks_entry, inlined_entry
+from kb import analysis, gramarrays
+from kb.errors import IndexDamaged
+from kb.schema import ArrayField, Grams, IndexOutdated, Words, is_current, outdated_message
+from kb.codec import TEXT_COLUMN, TEXT_COLUMN_NAME
+from kb.termarrays import EXTENSION as TERM_ARRAYS, TermArrays
+from kb.writer import BLOCK, INLINE_MAX, ArrayPool, GroupedPool, KBCodec, blocks_entry, inlined_entry
 
 _BLOCK_LENGTH = struct.Struct("!i")
 _MAGIC_SIZE = 4
@@ -61,18 +62,23 @@ class SegmentView:
     doc_count_all: int  # docnums it spans (deleted ones included)
     deleted: set | None  # its deleted docnums (local), or None
     deleted_mask: np.ndarray | None  # the same as a mask over its local docnums
-    arrays: TermArrays | None  # its term arrays (None: an older segment, read from Whoosh's blocks)
+    arrays: TermArrays  # its term arrays
 
     @property
     def segment_id(self) -> str:
         return segment_id(self.reader)
 
     def has_field(self, fieldname: str) -> bool:
-        return fieldname in self.reader.schema
+        return self.arrays.has_field(fieldname)
+
+    def live_mask(self) -> np.ndarray:
+        return ~self.deleted_mask if self.deleted_mask is not None else np.ones(self.doc_count_all, dtype=bool)
 
 
 def segments_of(searcher) -> list[SegmentView]:
     """The generation's segments (an index without segments has none)."""
+    if not is_current(searcher.schema) and searcher.doc_count_all():
+        raise IndexOutdated(outdated_message(_folder(searcher)))
     views = []
     for reader, offset in searcher.reader().leaf_readers():
         if not hasattr(reader, "_terms"):  # an EmptyReader
@@ -82,8 +88,16 @@ def segments_of(searcher) -> list[SegmentView]:
         if deleted:
             mask = np.zeros(reader.doc_count_all(), dtype=bool)
             mask[list(deleted)] = True
-        views.append(SegmentView(reader, offset, reader.doc_count_all(), deleted, mask, term_arrays(reader)))
+        arrays = term_arrays(reader)
+        if arrays is None:
+            raise IndexDamaged(f"segment {segment_id(reader)} of the index in {_folder(searcher)} has lost its "
+                               f"term arrays (its {TERM_ARRAYS} file is missing or damaged); re-ingest to rebuild it")
+        views.append(SegmentView(reader, offset, reader.doc_count_all(), deleted, mask, arrays))
     return views
+
+
+def _folder(searcher) -> str:
+    return str(getattr(getattr(searcher.reader(), "_storage", None), "folder", "") or "this folder")
 
 
 def segment_id(reader) -> str:
@@ -100,28 +114,27 @@ def segment_file(reader, extension: str) -> Path | None:
 
 
 def term_arrays(reader) -> TermArrays | None:
-    """The term arrays of a reader's segment, or None (an older segment, or an unreadable file:
-    what Whoosh's blocks hold is then read from them)."""
+    """The term arrays of a reader's segment, or None (missing or unreadable)."""
     path = segment_file(reader, TERM_ARRAYS)
     if path is None or not path.exists():
         return None
     return TermArrays.open(path)
 
 
-def positions_in_arrays(schema, fieldname: str) -> bool:
-    """Does the field keep its positions in the term arrays (``CountsHere``), not in Whoosh?"""
-    return isinstance(schema[fieldname].format, CountsHere)
+def stored_fields(reader, docnum: int) -> dict:
+    """A document's stored fields but the text (``docnum`` local to the segment)."""
+    return reader._perdoc.stored_fields(docnum)
 
 
-def packed_positions(schema, fieldname: str) -> bool:
-    """Are the field's position values ``ArrayPositions`` ones (else Whoosh's pickled deltas)?"""
-    return isinstance(schema[fieldname].format, (ArrayPositions, CountsHere))
+def stored_text(reader, docnum: int) -> str:
+    perdoc = reader._perdoc
+    return perdoc.stored_text(docnum) if hasattr(perdoc, "stored_text") else ""
 
 
 def _term_entry(reader, fieldname: str, tbytes: bytes):
     """A term's W3 entry in one segment: ``(inlined postings, None)`` for a short list kept in
     the term table, ``(None, block bytes)`` otherwise; None if the segment lacks the term."""
-    terms = reader._terms
+    terms = getattr(reader._terms, "_w3", reader._terms)  # W3's own reader under kb.codec.ArrayTermsReader
     try:
         info = W3TermInfo.from_bytes(terms._tindex[terms._keycoder(fieldname, tbytes)])
     except KeyError:
@@ -135,8 +148,8 @@ def _term_entry(reader, fieldname: str, tbytes: bytes):
 
 
 def segment_postings(reader, fieldname: str, tbytes: bytes, want_values: bool):
-    """``(ids, weights, values)`` of one segment's posting list, read straight from the W3 blocks
-    (the format ``kb.writer`` and Whoosh's own writer produce); None if the segment lacks the term."""
+    """``(ids, weights, values)`` of one segment's Whoosh posting list (a keyword field), read
+    straight from the W3 blocks; None if the segment lacks the term."""
     entry = _term_entry(reader, fieldname, tbytes)
     if entry is None:
         return None
@@ -167,7 +180,7 @@ def segment_postings(reader, fieldname: str, tbytes: bytes, want_values: bool):
         else:
             weights.extend(block_weights)
         if want_values:
-            if isinstance(block_values, bytes):  # fixed-size values: not used by our fields
+            if isinstance(block_values, bytes):  # fixed-size values
                 width = len(block_values) // size
                 values.extend(block_values[i:i + width] for i in range(0, len(block_values), width))
             else:
@@ -176,39 +189,12 @@ def segment_postings(reader, fieldname: str, tbytes: bytes, want_values: bool):
             return ids, weights, values
 
 
-def segment_values(reader, fieldname: str, tbytes: bytes, rows: list[int]) -> list:
-    """The position values of the given postings (``rows``: ascending numbers within the
-    segment's posting list), unpickling only the blocks that hold them."""
-    inlined, raw = _term_entry(reader, fieldname, tbytes)
-    if inlined is not None:
-        return [inlined[2][r] for r in rows]
-    stream = io.BytesIO(raw)
-    position, first_row, wanted, found = _MAGIC_SIZE, 0, 0, []
-    while wanted < len(rows):
-        block_length = _BLOCK_LENGTH.unpack_from(raw, position)[0]
-        stream.seek(position + 4)
-        end = position + 4 + abs(block_length)
-        size, _, _, compression, _, _ = pickle.load(stream)
-        if rows[wanted] < first_row + size:  # this block holds some of them
-            if compression:
-                block_values = pickle.loads(zlib.decompress(raw[stream.tell():end]))[2]
-            else:
-                block_values = pickle.load(stream)[2]
-            while wanted < len(rows) and rows[wanted] < first_row + size:
-                found.append(block_values[rows[wanted] - first_row])
-                wanted += 1
-        if block_length < 0:
-            break
-        position, first_row = end, first_row + size
-    return found
-
-
-# --- writing --------------------------------------------------------------------------------------
+# --- writing --------------------------------------------------------------------------------------------
 
 
 class _CountingFile:
-    """A file being written that knows its position itself. The codec asks for it at least twice
-    per term, and BufferedWriter.tell() is a system call each time (8% of ingest)."""
+    """A file that counts its own write position: Whoosh asks for ``tell()`` twice per term, and
+    BufferedWriter.tell() is a system call each time."""
 
     __slots__ = ("_file", "_position")
 
@@ -233,10 +219,62 @@ class _CountingFile:
         return getattr(self._file, name)
 
 
+# Merge policy: segments are grouped in size tiers (a factor MERGE_FACTOR apart, by the size of their
+# term arrays); a commit merges the smallest tier that holds MERGE_FACTOR segments, or every segment
+# far smaller than the largest (tails of ingest runs, uploads), into one. Segments above MERGE_MAX
+# bytes are left alone (a merge holds its segments' postings in memory).
+MERGE_FACTOR = 4
+MERGE_MAX = 400 * 2**20
+_TAIL = 1 / 16
+
+
+def _segment_bytes(storage, segment) -> int:
+    try:
+        return storage.file_length(segment.make_filename(TERM_ARRAYS))
+    except OSError:
+        return 0
+
+
+def merge_policy(writer, segments):
+    """Whoosh's merge-policy interface: merge some of ``segments`` into ``writer``; returns the rest."""
+    sizes = {id(s): _segment_bytes(writer.storage, s) for s in segments}
+    candidates = sorted((s for s in segments if sizes[id(s)] < MERGE_MAX), key=lambda s: sizes[id(s)])
+    chosen: list = []
+    if candidates:
+        largest = max(sizes.values())
+        tails = [s for s in candidates if sizes[id(s)] < largest * _TAIL]
+        if len(tails) >= 2:
+            chosen = tails
+        else:
+            tiers: dict[int, list] = {}
+            for s in candidates:
+                tiers.setdefault(int(np.log(max(sizes[id(s)], 1)) / np.log(MERGE_FACTOR)), []).append(s)
+            for tier in sorted(tiers):
+                if len(tiers[tier]) >= MERGE_FACTOR:
+                    chosen = tiers[tier]
+                    break
+        total = 0
+        kept = []
+        for s in chosen:  # never more than MERGE_MAX at once
+            if total + sizes[id(s)] <= MERGE_MAX or not kept:
+                kept.append(s)
+                total += sizes[id(s)]
+        chosen = kept if len(kept) >= 2 else []
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [s for s in segments if all(s is not c for c in chosen)]
+
+
 class FastWriter(SegmentWriter):
-    """A SegmentWriter whose pool is a GroupedPool and whose flush writes blocks in bulk."""
+    """A SegmentWriter whose analysed fields go to term arrays and whose merges move arrays."""
 
     def __init__(self, ix, **kwargs):
+        if not is_current(ix.schema) and ix.doc_count_all():
+            raise IndexOutdated(outdated_message(getattr(ix.storage, "folder", "this folder")))
         kwargs.setdefault("codec", KBCodec())
         # Plain files per segment, not one compound file: Whoosh reads a compound segment through a
         # BytesIO copy of its terms and postings (the whole index in RAM); plain files are read
@@ -246,6 +284,12 @@ class FastWriter(SegmentWriter):
         for structfile in (self.fieldwriter._postfile, self.fieldwriter._tindex.dbfile):
             structfile.file = _CountingFile(structfile.file)
         self.pool = GroupedPool()
+        self.arrays = ArrayPool(self.schema)
+
+    @property
+    def items(self) -> int:
+        """Postings and positions held in memory (the ingest writes a segment before too many)."""
+        return self.arrays.size + self.pool.size
 
     def _finish(self):
         """Whoosh's _finish, except the shared ``kb.tmp`` folder is removed only when empty:
@@ -261,11 +305,31 @@ class FastWriter(SegmentWriter):
             self.writelock.release()
         self.is_closed = True
 
+    def _close_segment(self):
+        super()._close_segment()
+        self.arrays.cleanup()
+
+    def _merge_segments(self, mergetype, optimize, merge):
+        """Whoosh's merge step with our policies (``merge_policy``; all of them for ``optimize``)."""
+        if mergetype:
+            return mergetype(self, self.segments)
+        if optimize if optimize is not None else self.optimize:
+            return _merge_all(self, self.segments)
+        if not (merge if merge is not None else self.merge):
+            return list(self.segments)
+        return merge_policy(self, self.segments)
+
     def commit_segments(self, segments: list, merge: bool = True) -> None:
         """Commit, adding segments written elsewhere (by ``kb.segments`` workers) in the same
-        atomic table-of-contents write as this writer's own changes (deletions, merges)."""
+        atomic table-of-contents write as this writer's own changes (deletions, merges); with
+        ``merge``, the new segments take part in the merge policy too."""
         self._check_state()
-        final = self._merge_segments(None, None, merge)
+        if merge:
+            kept = merge_policy(self, list(self.segments) + list(segments))
+            new = {id(s) for s in segments}
+            final, segments = [s for s in kept if id(s) not in new], [s for s in kept if id(s) in new]
+        else:
+            final = list(self.segments)
         if self._added:
             final.append(self._finalize_segment())
         else:
@@ -274,8 +338,9 @@ class FastWriter(SegmentWriter):
         self._commit_toc(final)
         self._finish()
 
-    def add_document(self, **fields):
-        """Whoosh's add_document, minus per-posting work for ``Preanalyzed`` values.
+    def add_document(self, **fields_):
+        """Whoosh's add_document for our fields: analysed ones to the term arrays, keyword ones to
+        Whoosh's postings (and the term arrays), the text to a column of its own.
 
         Not supported (unused here): document/field boosts, term vectors, separate spelling fields.
         """
@@ -283,30 +348,34 @@ class FastWriter(SegmentWriter):
         perdoc = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        pool = self.pool
-        names = sorted(name for name in fields if not name.startswith("_"))
+        pool, arrays = self.pool, self.arrays
+        names = sorted(name for name in fields_ if not name.startswith("_"))
         self._check_fields(schema, names)
         perdoc.start_doc(docnum)
         try:
             for name in names:
-                value = fields[name]
+                value = fields_[name]
                 if value is None:
                     continue
                 field = schema[name]
-                length = 0
-                if field.indexed:
-                    if isinstance(value, Preanalyzed):
-                        pool.add_many(name, docnum, value.items)
-                        if field.scorable:
-                            length = sum(item[1] for item in value.items)
-                    else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            length += freq if field.scorable else 0
-                            pool.add((name, tbytes, docnum, weight, vbytes))
-                stored = fields.get(f"_stored_{name}", value)
-                perdoc.add_field(name, field, stored if field.stored else None, length)
-                if field.column_type and stored is not None:
-                    perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+                stored = fields_.get(f"_stored_{name}", value)
+                if isinstance(field, ArrayField):
+                    length = _add_analysed(arrays, name, field, docnum, value)
+                    if field.scored:
+                        arrays.add_length(name, docnum, length)
+                    if field.stored:
+                        perdoc.add_field(name, field, stored, 0)
+                    continue
+                if name == "text":
+                    perdoc.add_column_value(TEXT_COLUMN_NAME, TEXT_COLUMN, str(value).encode("utf-8"))
+                    continue
+                if isinstance(field, fields.NUMERIC):  # a number per document: the term arrays' column
+                    arrays.add_number(name, docnum, int(value))
+                elif field.indexed:
+                    items = list(field.index(value))
+                    pool.add_many(name, docnum, items)
+                    arrays.add_terms(name, docnum, [item[0].decode("utf-8") for item in items])
+                perdoc.add_field(name, field, stored if field.stored else None, 0)
         except Exception:
             perdoc.cancel_doc()
             raise
@@ -314,34 +383,52 @@ class FastWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def add_postings_to_pool(self, reader, startdoc, docmap):
-        """Merging a segment: its postings a block at a time (Whoosh reads them one by one)."""
-        pool = self.pool
+    def add_reader(self, reader):
+        """Merging a segment: stored fields and text as the compressed bytes they are, Whoosh's
+        keyword postings a block at a time, the term arrays as arrays."""
+        self._check_state()
         arrays = term_arrays(reader)
+        if arrays is None:
+            raise IndexDamaged(f"segment {segment_id(reader)} lacks its term arrays (its {TERM_ARRAYS} file "
+                               "is missing or damaged); re-ingest to rebuild the index")
+        count = reader.doc_count_all()
+        deleted = reader.deleted_docs_set if reader.has_deletions() else set()
+        live = np.array([d for d in range(count) if d not in deleted], dtype=np.int64)
+        docmap = np.full(count, -1, dtype=np.int64)
+        docmap[live] = np.arange(self.docnum, self.docnum + len(live), dtype=np.int64)
+        perdoc = self.perdocwriter
+        source = reader._perdoc
+        for name, column in (("_stored", None), (TEXT_COLUMN_NAME, TEXT_COLUMN)):
+            if column is not None and not perdoc._has_column(name):
+                perdoc._create_column(name, column)
+        stored_column = _raw_writer(perdoc._get_column("_stored"))
+        text_column = _raw_writer(perdoc._get_column(TEXT_COLUMN_NAME))
+        for old, new in zip(live.tolist(), docmap[live].tolist()):
+            perdoc.start_doc(new)
+            raw_stored, raw_text = source.stored_raw(old)
+            if raw_stored:
+                columns.VarBytesColumn.Writer.add(stored_column, new, raw_stored)
+            if raw_text:
+                columns.VarBytesColumn.Writer.add(text_column, new, raw_text)
+            perdoc.finish_doc()
         for fieldname in sorted(reader.indexed_field_names()):
-            if fieldname not in self.schema:
+            if fieldname not in self.schema or isinstance(self.schema[fieldname], ArrayField):
                 continue
-            terms = pool.terms(fieldname)
-            positions_elsewhere = positions_in_arrays(self.schema, fieldname)
-            if positions_elsewhere and (arrays is None or not arrays.has_positions(fieldname)):
-                raise ValueError(f"segment {segment_id(reader)} lacks the positions of {fieldname!r} "
-                                 f"(its {TERM_ARRAYS} file is missing or damaged)")
+            terms = self.pool.terms(fieldname)
             for tbytes in reader.lexicon(fieldname):
-                ids, weights, values = segment_postings(reader, fieldname, tbytes, True)
-                if positions_elsewhere:
-                    values = arrays.values(fieldname, tbytes)
-                if not values:
+                ids, _, values = segment_postings(reader, fieldname, tbytes, True)
+                if not values:  # an inlined list of a value-less format keeps no values
                     values = [b""] * len(ids)
-                if docmap is None:
-                    kept = [(startdoc + d, v) for d, v in zip(ids, values)]
-                else:  # documents deleted in the old segment are not in docmap: they go
-                    kept = [(docmap[d], v) for d, v in zip(ids, values) if d in docmap]
+                kept = [(int(docmap[d]), v or b"") for d, v in zip(ids, values) if docmap[d] >= 0]
                 if kept:
                     postings = terms[tbytes]
                     for d, v in kept:
                         postings.append(d)
                         postings.append(v)
-                    pool.size += len(kept)
+                    self.pool.size += len(kept)
+        self.arrays.add_segment(arrays, docmap, arrays.doc_arrays("length"), arrays.doc_arrays("number"))
+        self.docnum += len(live)
+        self._added = True
 
     def _flush_segment(self):
         self.perdocwriter.close()
@@ -349,8 +436,6 @@ class FastWriter(SegmentWriter):
         schema = self.schema
         postfile = fw._postfile
         add_entry = fw._tindex.add
-        arrays_file = self.newsegment.create_file(self.storage, TERM_ARRAYS)
-        term_arrays = TermArraysWriter(arrays_file)
         current = None
         for (fieldname, tbytes), ids, weights, values in self.pool.iter_terms():
             if fieldname != current:
@@ -361,12 +446,6 @@ class FastWriter(SegmentWriter):
                 current = fieldname
                 prefix = pack_ushort(fw._fieldid)
                 value_size = field.format.fixed_value_size()
-                positions_elsewhere = positions_in_arrays(schema, fieldname)
-            if positions_elsewhere:  # positions to the arrays, each value's count to Whoosh
-                term_arrays.add(fieldname, tbytes, ids, weights, b"".join(values))
-                values = [v[:4] for v in values]
-            else:
-                term_arrays.add(fieldname, tbytes, ids, weights)
             if len(ids) <= INLINE_MAX:
                 entry = inlined_entry(ids, weights, values if value_size != 0 else ())
             else:
@@ -375,8 +454,42 @@ class FastWriter(SegmentWriter):
         if current is not None:
             fw.finish_field()
         fw.close()
-        term_arrays.finish()
-        arrays_file.close()
+        arrays_file = self.newsegment.create_file(self.storage, TERM_ARRAYS)
+        try:
+            self.arrays.write(arrays_file, self.docnum - self.docbase)
+        finally:
+            arrays_file.close()
+
+
+def _raw_writer(column_writer):
+    """The bytes writer under a column writer (a pickling or compressing wrapper's child)."""
+    return getattr(column_writer, "_child", column_writer)
+
+
+def _add_analysed(arrays: ArrayPool, name: str, field: ArrayField, docnum: int, value) -> int:
+    """One analysed field of one document into the pool; returns its length (terms counted)."""
+    if isinstance(value, str):  # a caller that gives text: analyse it here
+        norm = analysis.normalize(value)
+        if field.kind == "terms":
+            value = Words(analysis.words(norm))
+        elif field.positions:
+            value = Grams(*gramarrays.gram_arrays(norm))
+        else:
+            value = Grams(*gramarrays.char_arrays(norm))
+    if isinstance(value, Grams):
+        arrays.add_grams(name, docnum, value.keys, value.tfs, value.positions if field.positions else None)
+        return len(value)
+    return arrays.add_words(name, docnum, value.words)
+
+
+def _merge_all(writer, segments):
+    for segment in segments:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return []
 
 
 def finalize_segment(writer: FastWriter):
@@ -390,6 +503,5 @@ def finalize_segment(writer: FastWriter):
     return segment
 
 
-__all__ = ["SegmentView", "segments_of", "segment_id", "segment_file", "term_arrays", "positions_in_arrays",
-           "packed_positions", "segment_postings", "segment_values", "FastWriter", "KBCodec", "finalize_segment",
-           "BLOCK", "INLINE_MAX", "Preanalyzed", "GroupedPool"]
+__all__ = ["SegmentView", "segments_of", "segment_id", "segment_file", "term_arrays", "stored_fields", "stored_text",
+           "segment_postings", "FastWriter", "KBCodec", "finalize_segment", "merge_policy", "BLOCK", "INLINE_MAX"]

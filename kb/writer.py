@@ -1,16 +1,17 @@
-"""The pieces of segment writing that need no Whoosh objects: postings grouped per term, and the
-bytes of Whoosh's W3 format for a term's postings, produced directly.
+"""The pieces of segment writing that need no Whoosh objects: the analysed fields' postings as
+arrays (``ArrayPool``, written to the segment's term arrays), the small keyword fields' postings
+for Whoosh (``GroupedPool``), and the bytes of Whoosh's W3 format for those, produced directly.
 
-Whoosh's stock writer spends most of an ingest on per-posting Python work: one tuple per
-posting into a pool that is sorted and spilled to disk in pickled runs, then one call per posting
-into the codec. Our documents arrive with their postings already grouped per term
-(``kb.schema.Preanalyzed``), so ``kb.whoosh_adapter.FastWriter``
+Analysed fields arrive as arrays (``kb.schema.Grams``, or a document's words), so a document
+costs a few array appends; a segment is written by sorting all its postings at once by (term,
+document) and packing the streams (``kb.termarrays``, ``kb.bitpack``). Merging segments is the
+same work: their postings, decoded as arrays, renumbered, appended, written again.
 
-* keeps postings grouped per term in flat lists (``GroupedPool``: no global sort, no spilled runs),
-* writes each term's blocks and table entry directly (``blocks_entry``, ``inlined_entry``: the
-  bytes Whoosh's W3 writer objects would produce; ``tests/test_writer.py`` holds them equal),
-  inlining lists of 1-2 postings, without per-block length statistics (they only serve Whoosh's
-  block-skipping scorers, which search does not use).
+Whoosh keeps postings of the keyword fields it needs itself (``id`` and ``path`` for updates and
+deletions, the other identifiers and the facets for its document lookups), a few per document:
+``GroupedPool`` keeps them grouped per term in flat lists, and each term's W3 blocks and table
+entry are written directly (``blocks_entry``, ``inlined_entry``: the bytes Whoosh's W3 writer
+objects would produce; ``tests/test_writer.py`` holds them equal).
 """
 
 from __future__ import annotations
@@ -22,17 +23,237 @@ from itertools import chain
 from operator import sub
 from pickle import dumps
 
+import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.system import pack_int, pack_long
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from kb.codec import ArrayTermsReader, StoredReader
+from kb.termarrays import GRAMS, TermArraysWriter
 
 BLOCK = 128
 INLINE_MAX = 2  # posting lists this short live in the term table, not in a block of their own
+_CHUNK_POSTINGS = 4_000_000  # a field is sorted and packed this many postings at a time
+LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def length_byte(length: int) -> int:
+    """A field length as BM25 reads it: Whoosh's one-byte logarithmic approximation."""
+    return length_to_byte(length) if length else 0
+
+
+# --- the analysed fields, as arrays --------------------------------------------------------------------
+
+
+class _FieldPool:
+    __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "postings")
+
+    def __init__(self, kind: str, frequencies: bool, positions: bool):
+        self.kind, self.frequencies, self.positions = kind, frequencies, positions
+        self.keys: list[np.ndarray] = []  # gram keys, or numbers in ``vocabulary``
+        self.docs: list[np.ndarray] = []
+        self.tfs: list[np.ndarray] = []
+        self.places: list[np.ndarray] = []  # positions, grouped per posting
+        self.vocabulary: dict[str, int] = {}
+        self.postings = 0
+
+    def add(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray | None, positions: np.ndarray | None):
+        self.keys.append(keys)
+        self.docs.append(docs)
+        if self.frequencies:
+            self.tfs.append(tfs)
+        if self.positions:
+            self.places.append(positions)
+        self.postings += len(keys)
+
+    def numbers(self, terms) -> np.ndarray:
+        """Each term's number in the vocabulary (new terms get the next ones)."""
+        vocabulary = self.vocabulary
+        return np.array([vocabulary.setdefault(t, len(vocabulary)) for t in terms], dtype=np.uint64)
+
+    def write(self, out, name: str) -> None:
+        keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.uint64)
+        docs = np.concatenate(self.docs) if self.docs else np.zeros(0, np.int64)
+        tfs = np.concatenate(self.tfs).astype(np.int64) if self.frequencies and self.tfs else np.ones(len(keys), np.int64)
+        terms = None
+        if self.kind != GRAMS:  # vocabulary numbers -> ranks in the terms' byte order
+            encoded = [t.encode("utf-8") for t in self.vocabulary]
+            order = sorted(range(len(encoded)), key=encoded.__getitem__)
+            rank = np.empty(len(encoded), dtype=np.uint64)
+            rank[order] = np.arange(len(encoded), dtype=np.uint64)
+            keys = rank[keys.astype(np.int64)] if keys.size else keys
+            terms = [encoded[i] for i in order]
+        order = _term_doc_order(keys, docs)
+        keys, docs = keys[order], docs[order]
+        positions = None
+        if self.positions:
+            places = np.concatenate(self.places) if self.places else np.zeros(0, np.uint32)
+            starts = np.cumsum(tfs) - tfs
+            tfs = tfs[order]
+            positions = places[_gather(starts[order], tfs)]
+        else:
+            tfs = tfs[order]
+        field = out.field(name, self.kind, self.frequencies, self.positions)
+        bounds = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)])) if keys.size else np.zeros(1, np.int64)
+        counts = np.diff(bounds)
+        distinct = keys[bounds[:-1]]
+        # in pieces of whole terms, so that packing temporaries stay small
+        ends = np.searchsorted(bounds, np.arange(_CHUNK_POSTINGS, len(keys), _CHUNK_POSTINGS))
+        term_cuts = [0, *np.unique(ends).tolist(), len(distinct)]
+        position_ends = np.concatenate(([0], np.cumsum(tfs))) if positions is not None else None
+        for a, b in zip(term_cuts[:-1], term_cuts[1:]):
+            if a >= b:
+                continue
+            p0, p1 = int(bounds[a]), int(bounds[b])
+            piece_keys = distinct[a:b] if terms is None else [terms[int(k)] for k in distinct[a:b].tolist()]
+            field.add(piece_keys, counts[a:b], docs[p0:p1], tfs[p0:p1] if self.frequencies or self.positions else None,
+                      positions[int(position_ends[p0]):int(position_ends[p1])] if positions is not None else None)
+
+
+def _grouped_terms(numbers: np.ndarray):
+    """A document's term numbers in text order -> (distinct numbers, counts, positions grouped by term)."""
+    positions = np.arange(len(numbers), dtype=np.uint64)
+    if len(numbers) < 2**24 and (not len(numbers) or int(numbers.max()) < 2**39):
+        pairs = np.sort((numbers << np.uint64(24)) | positions)
+        numbers, positions = pairs >> np.uint64(24), pairs & np.uint64(2**24 - 1)
+    else:
+        order = np.argsort(numbers, kind="stable")
+        numbers, positions = numbers[order], positions[order]
+    bounds = np.concatenate(([0], np.flatnonzero(numbers[1:] != numbers[:-1]) + 1, [len(numbers)]))
+    return numbers[bounds[:-1]], np.diff(bounds), positions.astype(np.uint32)
+
+
+def _term_doc_order(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The order of postings by (term, document)."""
+    if not keys.size:
+        return np.zeros(0, dtype=np.int64)
+    top_key, top_doc = int(keys.max()), int(docs.max())
+    doc_bits = max(1, top_doc.bit_length())
+    if top_key.bit_length() + doc_bits <= 63:  # one integer sort key
+        return np.argsort((keys.astype(np.int64) << doc_bits) | docs.astype(np.int64))
+    return np.lexsort((docs, keys))
+
+
+def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Indexes of ``counts[i]`` consecutive items from ``starts[i]``, for every i, in order."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
+
+
+class ArrayPool:
+    """The postings (as arrays) and per-document values of the documents a writer was given, for
+    the segment's term arrays. ``size``: postings and positions held (the ingest writes a segment
+    before it grows too big)."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.fields: dict[str, _FieldPool] = {}
+        self.lengths: dict[str, list] = defaultdict(list)  # field -> [(docnum, length byte)]
+        self.numbers: dict[str, list] = defaultdict(list)  # field -> [(docnum, value)]
+        self.size = 0
+
+    def _field(self, name: str) -> _FieldPool:
+        pool = self.fields.get(name)
+        if pool is None:
+            field = self.schema[name]
+            kind = getattr(field, "kind", "terms")
+            pool = self.fields[name] = _FieldPool(kind, getattr(field, "frequencies", False),
+                                                  getattr(field, "positions", False))
+        return pool
+
+    def add_grams(self, name: str, docnum: int, keys: np.ndarray, tfs: np.ndarray, positions: np.ndarray | None):
+        pool = self._field(name)
+        pool.add(keys, np.full(len(keys), docnum, dtype=np.int64), tfs, positions)
+        self.size += len(keys) + (len(positions) if positions is not None and pool.positions else 0)
+
+    def add_words(self, name: str, docnum: int, words) -> int:
+        """A document's words in order (repeats counted); returns their number."""
+        if not words:
+            return 0
+        pool = self._field(name)
+        if pool.positions:  # positions count words
+            numbers, tfs, positions = _grouped_terms(pool.numbers(words))
+        else:
+            numbers, tfs = np.unique(pool.numbers(words), return_counts=True)
+            positions = None
+        pool.add(numbers, np.full(len(numbers), docnum, dtype=np.int64), tfs.astype(np.uint32), positions)
+        self.size += len(numbers) + (len(words) if positions is not None else 0)
+        return len(words)
+
+    def add_terms(self, name: str, docnum: int, terms: list[str]) -> None:
+        """A keyword field's distinct terms in one document."""
+        if terms:
+            self.add_words(name, docnum, terms)
+
+    def add_length(self, name: str, docnum: int, length: int) -> None:
+        if length:
+            self.lengths[name].append((docnum, length_byte(length)))
+
+    def add_number(self, name: str, docnum: int, value: int) -> None:
+        self.numbers[name].append((docnum, value))
+
+    def add_segment(self, arrays, docmap: np.ndarray, lengths: dict, numbers: dict) -> None:
+        """A whole segment's postings (its ``kb.termarrays.TermArrays``), its documents renumbered
+        by ``docmap`` (old number -> new one, -1 for a deleted document)."""
+        for name in self.schema.names():
+            field = arrays.field(name)
+            if field is None or not len(field):
+                continue
+            term_of, docs, tfs, positions = field.all_postings()
+            new_docs = docmap[docs]
+            live = new_docs >= 0
+            pool = self._field(name)
+            if pool.kind == GRAMS:
+                keys = field.keys[term_of]
+            else:
+                keys = pool.numbers([field.term(t).decode("utf-8") for t in range(len(field))])[term_of]
+            if positions is not None and not live.all():
+                positions = positions[np.repeat(live, tfs)]
+            pool.add(keys[live], new_docs[live], tfs[live].astype(np.uint32),
+                     positions.astype(np.uint32) if positions is not None else None)
+            self.size += int(live.sum()) + (len(positions) if positions is not None else 0)
+        for name, values in lengths.items():
+            kept = docmap >= 0
+            self.lengths[name].extend(zip(docmap[kept].tolist(), values[kept].tolist()))
+        for name, values in numbers.items():
+            kept = docmap >= 0
+            self.numbers[name].extend(zip(docmap[kept].tolist(), values[kept].tolist()))
+
+    def write(self, file, doc_count: int) -> None:
+        """The segment's term arrays file (``doc_count`` documents)."""
+        out = TermArraysWriter(file, doc_count)
+        for name in sorted(self.fields):
+            self.fields[name].write(out, name)
+        for name, pairs in sorted(self.lengths.items()):
+            values = np.zeros(doc_count, dtype=np.uint8)
+            if pairs:
+                docs, lengths = zip(*pairs)
+                values[list(docs)] = lengths
+            out.doc_array(f"length:{name}", values)
+        for name, pairs in sorted(self.numbers.items()):
+            values = np.zeros(doc_count, dtype=np.int64)
+            if pairs:
+                docs, numbers = zip(*pairs)
+                values[list(docs)] = numbers
+            out.doc_array(f"number:{name}", values)
+        out.finish()
+
+    def cleanup(self):
+        self.fields.clear()
+        self.lengths.clear()
+        self.numbers.clear()
+        self.size = 0
+
+
+# --- the keyword fields Whoosh indexes, in its W3 format -------------------------------------------------
 
 
 class KBCodec(W3Codec):
     """Whoosh's W3 codec without length statistics (segments pickle their codec: it lives here,
-    where indexes made before kb.whoosh_adapter found it)."""
+    where indexes made before kb.whoosh_adapter found it). ``kb.whoosh_adapter`` gives it a
+    thread-safe stored-fields reader."""
 
     length_stats = False
 
@@ -41,17 +262,23 @@ class KBCodec(W3Codec):
         # inlines short lists itself (inlined_entry)
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=1)
 
+    def per_document_reader(self, storage, segment):
+        return StoredReader(storage, segment)
+
+    def terms_reader(self, storage, segment):
+        return ArrayTermsReader.open(super().terms_reader(storage, segment), storage, segment)
+
 
 class GroupedPool:
     """Postings grouped by field, then term, each term's as one flat list ``[docnum, value, …]``
-    in arrival order (two appends per posting; ~100 bytes a posting with its value).
+    in arrival order (two appends per posting).
 
     A posting's weight is not kept: for our formats it is its frequency, the value's packed count
-    (``Positions``, ``ArrayPositions``, ``Frequency``), or 1 for a value-less ``Existence``."""
+    (``Frequency``), or 1 for a value-less ``Existence``."""
 
     def __init__(self):
         self.fields: dict[str, defaultdict] = {}
-        self.size = 0  # postings held: the ingest writes a segment before this grows too big
+        self.size = 0  # postings held
 
     def terms(self, fieldname: str) -> defaultdict:
         terms = self.fields.get(fieldname)

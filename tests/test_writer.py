@@ -1,4 +1,5 @@
-"""kb.writer writes a term's postings as Whoosh's own W3 writer objects would, byte for byte."""
+"""kb.writer: the keyword fields' W3 bytes are those Whoosh's own writer objects produce, and the
+array pool writes every posting it is given, sorted by (term, document), merges included."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import io
 import random
 from array import array
 
+import numpy as np
 import pytest
 from whoosh import formats
 from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
 from whoosh.filedb.structfile import StructFile
 
-from kb.schema import ArrayPositions, build_schema
-from kb.writer import BLOCK, INLINE_MAX, blocks_entry, inlined_entry
+from kb import analysis, gramarrays
+from kb.schema import ArrayPositions, Grams, build_schema
+from kb.termarrays import TermArrays
+from kb.writer import BLOCK, INLINE_MAX, ArrayPool, blocks_entry, inlined_entry
 
 
 def _reference(postfile, fmt, ids, weights, values) -> bytes:
@@ -49,10 +53,10 @@ def _postings(rng, fmt, n):
     return ids, array("f", counts), values
 
 
-@pytest.mark.parametrize("field", ["grams", "chars", "counties", "body"])
+@pytest.mark.parametrize("fmt", [build_schema()["id"].format, build_schema()["counties"].format, formats.Frequency()],
+                         ids=["id", "counties", "frequency"])
 @pytest.mark.parametrize("n", [1, 2, 3, BLOCK, BLOCK + 1, 3 * BLOCK + 7])
-def test_term_bytes_equal_whooshs_own(field, n):
-    fmt = build_schema()[field].format
+def test_term_bytes_equal_whooshs_own(fmt, n):
     rng = random.Random(n)
     for _ in range(3):
         ids, weights, values = _postings(rng, fmt, n)
@@ -64,3 +68,93 @@ def test_term_bytes_equal_whooshs_own(field, n):
             entry = blocks_entry(ours, ids, weights, values, value_size)
         assert entry == _reference(theirs, fmt, ids, weights, values)
         assert ours.file.getvalue() == theirs.file.getvalue()
+
+
+TEXTS = ["统一战线工作，乡村振兴。统一战线", "民营经济 发展民营经济", "a b c，统一", "", "县县县县"]
+
+
+def _pool_of(texts, docnums=None) -> ArrayPool:
+    pool = ArrayPool(build_schema())
+    for docnum, text in zip(docnums or range(len(texts)), texts):
+        norm = analysis.normalize(text)
+        pool.add_grams("grams", docnum, *gramarrays.gram_arrays(norm))
+        keys, tfs = gramarrays.char_arrays(norm)
+        pool.add_grams("chars", docnum, keys, tfs, None)
+        pool.add_length("body", docnum, pool.add_words("body", docnum, analysis.words(norm)))
+        pool.add_terms("counties", docnum, ["祁县", f"县{docnum % 2}"])
+        pool.add_number("year", docnum, 2000 + docnum)
+    return pool
+
+
+def _read(pool: ArrayPool, doc_count: int, tmp_path) -> TermArrays:
+    path = tmp_path / f"seg{random.random()}.kbp"
+    with open(path, "wb") as f:
+        pool.write(f, doc_count)
+    return TermArrays(path)
+
+
+def _expected(texts, docnums=None):
+    grams, words = {}, {}
+    for docnum, text in zip(docnums or range(len(texts)), texts):
+        norm = analysis.normalize(text)
+        for gram, positions in analysis.gram_positions(norm).items():
+            grams.setdefault(gram, []).append((docnum, positions))
+        for word, positions in analysis.word_positions(norm).items():
+            words.setdefault(word, []).append((docnum, positions))
+    return grams, words
+
+
+def _contents(arrays: TermArrays, fieldname: str) -> dict:
+    field = arrays.field(fieldname)
+    out = {}
+    for t in range(len(field)):
+        ids, tfs = field.postings(t)
+        counts, positions = field.positions(t, np.arange(len(ids)), tfs)
+        ends = np.cumsum(counts).tolist()
+        out[field.term(t).decode("utf-8")] = [(d, positions[a:b].tolist())
+                                             for d, a, b in zip(ids.tolist(), [0] + ends[:-1], ends)]
+    return out
+
+
+def test_the_pool_writes_every_posting(tmp_path):
+    arrays = _read(_pool_of(TEXTS), len(TEXTS), tmp_path)
+    grams, words = _expected(TEXTS)
+    assert _contents(arrays, "grams") == grams
+    assert _contents(arrays, "body") == words
+    assert arrays.keys("counties") == sorted(t.encode() for t in ("祁县", "县0", "县1"))
+    assert arrays.postings("counties", "祁县")[0].tolist() == list(range(len(TEXTS)))
+    assert arrays.doc_array("number:year").tolist() == [2000 + d for d in range(len(TEXTS))]
+    assert arrays.doc_array("length:body")[3] == 0 and arrays.doc_array("length:body")[0] > 0
+
+
+def test_merging_renumbers_and_drops_deleted(tmp_path):
+    first = _read(_pool_of(TEXTS), len(TEXTS), tmp_path)
+    merged = ArrayPool(build_schema())
+    docmap = np.array([0, -1, 1, 2, -1])  # documents 1 and 4 deleted
+    lengths = {"body": first.doc_array("length:body")}
+    numbers = {"year": first.doc_array("number:year")}
+    merged.add_segment(first, docmap, lengths, numbers)
+    merged.add_segment(first, np.array([3, 4, 5, 6, 7]), lengths, numbers)  # the same segment again, after
+    arrays = _read(merged, 8, tmp_path)
+    kept = [TEXTS[0], TEXTS[2], TEXTS[3]] + TEXTS
+    grams, words = _expected(kept)
+    assert _contents(arrays, "grams") == grams
+    assert _contents(arrays, "body") == words
+    assert arrays.doc_array("number:year").tolist() == [2000, 2002, 2003, 2000, 2001, 2002, 2003, 2004]
+
+
+def test_the_pool_is_sorted_in_pieces(tmp_path, monkeypatch):
+    """A field too big for one sorting pass is written in pieces of whole terms: the same file."""
+    from kb import writer
+
+    texts = [f"统一战线{i}工作{i % 7}乡村振兴" * 5 for i in range(60)]
+    whole = _read(_pool_of(texts), len(texts), tmp_path)
+    monkeypatch.setattr(writer, "_CHUNK_POSTINGS", 50)
+    pieces = _read(_pool_of(texts), len(texts), tmp_path)
+    assert _contents(pieces, "grams") == _contents(whole, "grams")
+    assert _contents(pieces, "body") == _contents(whole, "body")
+
+
+def test_grams_value_counts_positions():
+    keys, tfs, positions = gramarrays.gram_arrays(analysis.normalize("统一战线统一"))
+    assert len(Grams(keys, tfs, positions)) == 5
