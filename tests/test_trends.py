@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,7 @@ def kb(tmp_path_factory):
         (root / name).write_text(text, encoding="utf-8")
         if name in META:
             year, county = META[name]
-            (root / f"{name}.meta.json").write_text(json.dumps({"year": year, "counties": [county]}), encoding="utf-8")
+            (root / f"{Path(name).stem}.meta.json").write_text(json.dumps({"year": year, "counties": [county]}), encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("trend-index")
     assert ingest_paths([root], index_dir).count("added") == len(DOCS)
     return KnowledgeBase(index_dir)
