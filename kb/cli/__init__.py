@@ -17,7 +17,7 @@ from kb.cli import backup_cmd, ingest_cmd, manage_cmd, research_cmd, search_cmd,
 from kb.cli.common import EXIT_USAGE, PROG, Parser, run_guarded
 from kb.cli.ingest_cmd import ingest_main
 
-COMMANDS = [ingest_cmd, search_cmd, manage_cmd, users_cmd, backup_cmd, research_cmd]
+COMMANDS = [ingest_cmd, search_cmd, manage_cmd, users_cmd, backup_cmd, research_cmd, importlib.import_module("kb.cli.export_cmd")]
 # Where the site's subcommands are when the package is used from a source folder without being
 # installed (so without entry points): loaded by name only if present.
 _UNINSTALLED_PLUGINS = ("web.cli",)
