@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import index as kbindex
+from kb import versions
 from kb import meta as kbmeta
 from kb.config import MAX_FILE_BYTES
 from kb.errors import FileProblem, KBError, UnsupportedFormat
@@ -128,21 +129,10 @@ class Ingest:
         finally:
             bar.close()
             self.report = report
-        if self.summary.count("added") or self.summary.count("updated"):
-            self._refresh_versions()
+        if self.summary.count("added") or self.summary.count("updated"):  # their versions, found now (kb.versions)
+            versions.refresh_after_ingest(self.index_dir, self.report)
         self.summary.seconds = time.monotonic() - started
         return self.summary
-
-    def _refresh_versions(self) -> None:
-        """Find the new documents' versions now (kb.versions), so the site need not on its first
-        search; a failure here loses nothing: any reader finds them again."""
-        from kb import versions
-
-        try:
-            versions.refresh(self.index_dir)
-        except Exception as exc:  # noqa: BLE001 (the documents are committed; groups are derived data)
-            self.report(f"warning: version groups not refreshed ({type(exc).__name__}: {exc}); "
-                        "they are found on the next search")
 
     def _is_metadata_file(self, path: Path) -> bool:
         """The manifest of this run is metadata, not a document (sidecars never reach here)."""

@@ -21,6 +21,10 @@ What is counted, exactly:
 
 Everything is array work over posting lists (``kb.postings``): the documents holding all the
 term's bigrams, then their positions (``start_keys``) intersected; no stored text is read.
+
+Why this module is long: counting (with its exact non-overlap rule) and the chart's geometry belong
+to one feature and share its data types; the geometry is here, not in ``web``, so that any
+renderer (the site's SVG, a report) draws the same chart from the same numbers.
 """
 
 from __future__ import annotations
@@ -413,7 +417,7 @@ def layout(trends: Trends, metric: str = "docs", narrow: bool = False) -> ChartL
     return ChartLayout(width, height, metric, series, x_ticks, y_ticks, (left, top, right, bottom), not narrow)
 
 
-def _spread_labels(series: list, top: float, bottom: float, gap: float = 15.0) -> None:
+def _spread_labels(series: list, top: float, bottom: float, gap: float = 19.0) -> None:
     """Move the end labels apart (at least ``gap`` px), keeping their order by height."""
     ordered = sorted(series, key=lambda s: s.label_y)
     for i in range(1, len(ordered)):

@@ -27,6 +27,10 @@ digests: on the laws corpus it gave datasketch's estimates ~7x faster and withou
 scipy (143 MB installed); simhash (last release 2022) found a quarter of the version pairs
 MinHash finds, since a revised law keeps only part of its text. See the commit that added this
 module for the measurements.
+
+Why this module is long: the sketch (pipeline side), the cache and the grouping (reader side) are one
+contract — the cache's key and the sketch's kind decide when an entry is stale — and splitting them
+would spread that contract over three files.
 """
 
 from __future__ import annotations
@@ -378,6 +382,15 @@ def refresh(index_dir: Path) -> Groups | None:
         return _compute(snap, Path(index_dir))
     finally:
         snap.close()
+
+
+def refresh_after_ingest(index_dir: Path, report) -> None:
+    """``refresh`` after an ingest committed, so the site need not find the groups on its first
+    search; a failure loses nothing (any reader finds them again), so it is only reported."""
+    try:
+        refresh(index_dir)
+    except Exception as exc:  # noqa: BLE001 (the documents are committed; groups are derived data)
+        report(f"warning: version groups not refreshed ({type(exc).__name__}: {exc}); they are found on the next search")
 
 
 def _compute(snap, index_dir: Path) -> Groups:

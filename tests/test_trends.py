@@ -187,7 +187,7 @@ def test_chart_layout(kb):
         assert all(left <= p.x <= right and top - 0.1 <= p.y <= bottom + 0.1 for p in series.points)
         assert "年" in series.points[0].label and "每万字" in series.points[0].label
     labels = sorted(s.label_y for s in chart.series)
-    assert all(b - a >= 14.9 for a, b in zip(labels, labels[1:]))  # names at the ends do not overlap
+    assert all(b - a >= 18.9 for a, b in zip(labels, labels[1:]))  # names at the ends do not overlap
     assert [label for _, label in chart.x_ticks] == ["2019", "2020", "2021"]
     assert trends.layout(found, "docs", narrow=True).width < chart.width
     assert trends.layout(kb.trends(["乡村振兴"], by="county")) is None
