@@ -58,6 +58,7 @@ class Report:
     stores: list[str] = field(default_factory=list)
     attempts: int = 0
     seconds: float = 0.0
+    outdated: bool = False  # an index of an older format: copied whole; this version reads it only after re-ingesting
 
     def line(self, verb: str = "backup") -> str:
         plural = "s" if self.segments != 1 else ""
@@ -65,6 +66,8 @@ class Report:
                  f"({self.index_files} files, {self.index_bytes / 1e6:.1f} MB), {self.originals} originals"]
         if self.stores:
             parts.append(f"stores {', '.join(self.stores)}")
+        if self.outdated:
+            parts.append("an older index format (kept as it is; this version of kb needs it re-ingested)")
         if self.originals_missing:
             parts.append(f"{len(self.originals_missing)} documents without an original (missing in the index too)")
         parts.append(f"-> {self.target} ({self.attempts} attempt{'s' if self.attempts != 1 else ''}, "
@@ -198,14 +201,29 @@ def _copy_appended(source: Path, target: Path) -> None:
         dst.write_bytes(data[:cut])
 
 
+def _documents(folder: Path) -> list[dict]:
+    """Every live document's stored fields but the text; read by Whoosh alone for an index of an
+    older format (which this version's knowledge base refuses, but which is still worth a backup)."""
+    from kb.schema import IndexOutdated
+    from kb.search import KnowledgeBase
+
+    try:
+        return list(KnowledgeBase(folder).documents())
+    except IndexOutdated:
+        from whoosh import index as whoosh_index
+
+        ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+        with ix.searcher() as searcher:
+            return [{k: v for k, v in fields.items() if k != "text"} for fields in searcher.all_stored_fields()]
+
+
 def _copy_originals(source: Path, staging: Path, report: Report) -> None:
     from kb.index import OriginalsStore
-    from kb.search import KnowledgeBase
 
     if (source / "originals").is_dir():
         report.originals = _copy_tree(source / "originals", staging / "originals")
     have, store, src_store = 0, OriginalsStore.beside(staging), OriginalsStore.beside(source)
-    for stored in KnowledgeBase(staging).documents():
+    for stored in _documents(staging):
         sha, suffix = stored.get("sha"), Path(stored.get("path") or "").suffix
         if not sha:
             continue
@@ -237,20 +255,26 @@ def _copy_stores(source: Path, staging: Path, report: Report) -> None:
 # --- checking ------------------------------------------------------------------------------------
 
 
-def verify(folder: Path, expected_documents: int | None = None) -> tuple[int, int]:
-    """(generation, documents) of the index in ``folder``, opened by Whoosh and by the knowledge
-    base; BackupError when it does not open or the counts disagree."""
+def verify(folder: Path, expected_documents: int | None = None) -> tuple[int, int, bool]:
+    """(generation, documents, outdated) of the index in ``folder``, opened by Whoosh and by the
+    knowledge base (by Whoosh alone when it is of an older format: ``outdated``); BackupError when
+    it does not open or the counts disagree."""
     from whoosh import index as whoosh_index
 
+    from kb.schema import IndexOutdated
     from kb.search import KnowledgeBase
 
     folder = Path(folder)
+    outdated = False
     try:
         ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
         with ix.searcher() as searcher:
             whoosh_count = searcher.doc_count()
         generation = ix.latest_generation()
-        kb_count = KnowledgeBase(folder).count()
+        try:
+            kb_count = KnowledgeBase(folder).count()
+        except IndexOutdated:
+            kb_count, outdated = whoosh_count, True
     except BackupError:
         raise
     except Exception as exc:  # noqa: BLE001 (any failure to open is the answer)
@@ -260,7 +284,7 @@ def verify(folder: Path, expected_documents: int | None = None) -> tuple[int, in
     if expected_documents is not None and kb_count != expected_documents:
         raise BackupError(f"{folder}: {kb_count} documents in the copy, {expected_documents} in the source's "
                           f"generation {generation}")
-    return generation, kb_count
+    return generation, kb_count, outdated
 
 
 # --- the two commands ----------------------------------------------------------------------------
@@ -298,7 +322,7 @@ def backup(index_dir: str | os.PathLike, target: str | os.PathLike) -> Report:
         report.generation, report.segments = generation, len(toc.segments)
         _copy_originals(source, staging, report)
         _copy_stores(source, staging, report)
-        _, report.documents = verify(staging, _live_count(toc))
+        _, report.documents, report.outdated = verify(staging, _live_count(toc))
         _put_in_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -314,10 +338,10 @@ def restore(backup_dir: str | os.PathLike, index_dir: str | os.PathLike) -> Repo
 
     source, target = Path(backup_dir), Path(index_dir)
     started = time.monotonic()
-    generation, documents = verify(source)
+    generation, documents, outdated = verify(source)
     if kbindex.begun(target):
         raise BackupError(f"{target} holds an index already; move it away first (or restore into a new folder)")
-    report = Report(target, generation=generation, documents=documents, attempts=1)
+    report = Report(target, generation=generation, documents=documents, attempts=1, outdated=outdated)
     staging = _staging_for(target)
     try:
         newest = _newest_toc(source)

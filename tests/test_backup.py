@@ -188,6 +188,28 @@ def test_backups_taken_while_an_ingest_runs_are_each_whole(tmp_path):
           f"attempts {[r.attempts for r in reports]}")
 
 
+def test_an_index_of_an_older_format_is_backed_up_as_it_is(tmp_path):
+    """Before re-ingesting an index this version refuses (format 1), a backup of it still works:
+    counted by Whoosh alone, and said so."""
+    from whoosh import fields, index
+
+    from kb import analysis, schema
+
+    old = fields.Schema(id=fields.ID(stored=True, unique=True), path=fields.ID(stored=True),
+                        grams=schema.GramText(analyzer=analysis.gram_analyzer(), phrase=False), text=fields.STORED())
+    index_dir = tmp_path / "old"
+    index_dir.mkdir()
+    writer = index.create_in(str(index_dir), old, indexname="kb").writer()
+    for n in range(3):
+        writer.add_document(id=str(n), path=f"/{n}.txt", grams="统一战线", text="统一战线")
+    writer.commit()
+    report = kbbackup.backup(index_dir, tmp_path / "b")
+    assert report.outdated and report.documents == 3 and "older index format" in report.line()
+    assert kbbackup.verify(tmp_path / "b") == (report.generation, 3, True)
+    restored = kbbackup.restore(tmp_path / "b", tmp_path / "r")
+    assert restored.outdated and restored.documents == 3
+
+
 def test_cli_backup_and_restore(tmp_path, capsys):
     from kb.cli import main
 
