@@ -93,6 +93,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
             "extracted": {k: v for k, v in found.items() if k != "title"},
             "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys() + kbmeta.EXTRACTION_KEYS},
             "sketch": versions.sketch(text),  # finds the document's other versions (kb.versions)
+            "units": len(analysis.units(analysis.normalize(text))),  # matchable characters (kb.trends: per 10,000)
         },
     }
     fields.update(analyzed_fields(title, text))

@@ -302,7 +302,8 @@ class KnowledgeBase:
         from kb import trends as kbtrends
 
         with self._request() as snap:
-            return kbtrends.compute(snap, terms, filters, years, by, fold, visible_mask(snap, clearance))
+            units = kbversions.groups(snap, self.index_dir).unit_counts()  # kept per document, beside the index
+            return kbtrends.compute(snap, terms, filters, years, by, fold, visible_mask(snap, clearance), units)
 
     @_survives_commits
     def versions(self, doc_id: str, clearance: int | None = None) -> list:

@@ -106,8 +106,10 @@ class Trends:
 
 
 def compute(snap, terms, filters: dict | None = None, years=None, by: str = "year", fold: bool = False,
-            visible: np.ndarray | None = None) -> Trends:
-    """Trends of ``terms`` over the documents ``filters``/``years`` allow (and ``visible``, a mask)."""
+            visible: np.ndarray | None = None, units: np.ndarray | None = None) -> Trends:
+    """Trends of ``terms`` over the documents ``filters``/``years`` allow (and ``visible``, a mask).
+    ``units``: every docnum's matchable characters when the caller has them (``kb.versions`` keeps
+    them per document); else they are summed from the postings (``unit_counts``)."""
     from kb.collector import years_of
 
     started = time.perf_counter()
@@ -121,7 +123,7 @@ def compute(snap, terms, filters: dict | None = None, years=None, by: str = "yea
         mask &= allowed
     if visible is not None:
         mask &= visible
-    chars = unit_counts(snap)
+    chars = units if units is not None and len(units) == snap.size else unit_counts(snap)
     bucket_names, entry_docs, entry_buckets = _buckets(snap, by, mask)
     bucket_docs = np.bincount(entry_buckets, minlength=len(bucket_names))
     bucket_chars = np.bincount(entry_buckets, weights=chars[entry_docs], minlength=len(bucket_names))

@@ -14,7 +14,8 @@ Where each part lives, and why:
   …), kept when the sketches say the texts overlap enough (``kb/data/versions.toml``), then joined
   (union–find). Nothing about a group is stored that could go stale.
 * **The cache** beside the index (``versions.json``) keeps what grouping reads from each
-  document's stored fields (digest, shingle count, title key, date), keyed by the document's
+  document's stored fields (digest, shingle count, title key, date; and the text's character count
+  that trends divide by), keyed by the document's
   place in its segment (segment id, document number there). Whoosh never rewrites a document in
   place: an added, replaced or re-extracted document is a new document in a new segment, a merge
   writes new segments, a removed one disappears from the live set. So a cache entry is right as
@@ -52,7 +53,7 @@ from kb import analysis
 from kb.config import DATA_DIR
 
 CACHE_NAME = "versions.json"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -187,24 +188,28 @@ class Entry:
     digest: np.ndarray | None  # None: no sketch of the current kind (ingested before; kb reextract)
     shingles: int
     date: str | None
+    units: int = 0  # matchable characters of the text (kb.trends counts per 10,000 of them)
 
     def to_json(self) -> list:
         digest = base64.b64encode(self.digest.tobytes()).decode("ascii") if self.digest is not None else None
-        return [self.id, self.title, self.key, digest, self.shingles, self.date]
+        return [self.id, self.title, self.key, digest, self.shingles, self.date, self.units]
 
     @classmethod
     def from_json(cls, row: list) -> "Entry":
-        doc_id, title, key, digest, shingles, date = row
+        doc_id, title, key, digest, shingles, date, units = row
         return cls(doc_id, title, key, np.frombuffer(base64.b64decode(digest), dtype="<u4") if digest else None,
-                   int(shingles), date)
+                   int(shingles), date, int(units))
 
     @classmethod
     def from_stored(cls, stored: dict) -> "Entry":
         meta = stored.get("meta") or {}
         sketch_ = meta.get("sketch") or {}
         title = stored.get("title") or ""
+        units = meta.get("units")
+        if units is None:  # ingested before the pipeline counted them
+            units = len(analysis.units(analysis.normalize(stored.get("text") or "")))
         return cls(stored.get("id", ""), title, title_key(title), digest_of(sketch_),
-                   int(sketch_.get("shingles") or 0), stored.get("date"))
+                   int(sketch_.get("shingles") or 0), stored.get("date"), int(units))
 
 
 def _live_keys(snap) -> list[tuple[tuple[str, int], int]]:
@@ -271,6 +276,16 @@ class Groups:
             return np.zeros(0, dtype=np.int64)
         members = self.members[number]
         return members[members != docnum]
+
+    def unit_counts(self) -> np.ndarray:
+        """Every docnum's matchable characters (0 for deleted documents), from the entries."""
+        cached = self.__dict__.get("_units")
+        if cached is None:
+            cached = np.zeros(len(self.group_of), dtype=np.int64)
+            for docnum, entry in self.entries.items():
+                cached[docnum] = entry.units
+            self.__dict__["_units"] = cached
+        return cached
 
     def recency(self, snap) -> np.ndarray:
         """Every docnum's rank from oldest to newest: year, then date, then when it was ingested

@@ -272,3 +272,13 @@ def test_cli_trends_json_matches_the_api(kb, client, capsys):
 def test_year_column_is_what_trends_count_by(kb):
     snap = kb.snapshot()
     assert int((YEAR.column(snap) > 0).sum()) == 4
+
+
+def test_character_counts_kept_per_document_equal_the_postings(kb):
+    from kb import versions
+
+    snap = kb.snapshot()
+    kept = versions.groups(snap, kb.index_dir).unit_counts()
+    summed = trends.unit_counts(snap)
+    live = snap.live_mask
+    assert (kept[live] == summed[live]).all() and kept[live].min() > 0
