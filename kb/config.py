@@ -8,7 +8,10 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 PROJECT_DIR = PACKAGE_DIR.parent
-DEFAULT_INDEX_DIR = PROJECT_DIR / "index"
+# In a source checkout the default index is index/ beside kb/ (./run.sh puts the demo there); an
+# installed package lives in site-packages, so there the default is ./index in the working folder.
+_CHECKOUT = (PROJECT_DIR / "pyproject.toml").exists() and (PROJECT_DIR / "ingest.py").exists()
+DEFAULT_INDEX_DIR = PROJECT_DIR / "index" if _CHECKOUT else Path("index").absolute()
 
 # A file larger than this is refused before it is read (memory stays bounded).
 MAX_FILE_BYTES = int(os.environ.get("KB_MAX_FILE_BYTES", 100 * 1024 * 1024))

@@ -303,3 +303,22 @@ def test_timeline_copes_with_far_apart_years():
 
     assert len(bars({"1952": 1, "2024": 3}, SearchParams())) == 73
     assert [b.year for b in bars({"1100": 1, "2024": 3}, SearchParams())] == ["1100", "2024"]
+
+
+def test_an_index_problem_is_a_clear_503_not_a_traceback(tmp_path, monkeypatch):
+    from kb.errors import IndexDamaged
+
+    app = create_app({"TESTING": True, "KB_INDEX": str(tmp_path / "index")})
+    kb = app.extensions["kb"]
+
+    def damaged(*args, **kwargs):
+        raise IndexDamaged("the index was made by an older version: re-ingest")
+
+    monkeypatch.setattr(kb, "search", damaged)
+    monkeypatch.setattr("web.helpers.has_index", lambda: True)
+    monkeypatch.setattr("web.pages.has_index", lambda: True)
+    monkeypatch.setattr("web.api.has_index", lambda: True)
+    for path in ("/?q=x", "/api/search?q=x"):
+        response = app.test_client().get(path)
+        assert response.status_code == 503 and "re-ingest" in response.get_data(as_text=True)
+        assert "Traceback" not in response.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 EPILOG = """examples:
@@ -46,6 +47,10 @@ def serve(args: argparse.Namespace) -> int:
         raise Failed(f"cannot listen on {values['host']}:{values['port']}: {exc.strerror or exc}"
                      + (" (another server is running there? choose another --port)" if exc.errno == 98 else "")) from None
     print(f"serving {app.extensions['kb'].index_dir} on http://{values['host']}:{values['port']}/", file=sys.stderr)
+    def stop(signum, frame):  # systemd and kill send SIGTERM: stop like Ctrl-C, closing the socket
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kb.errors import QueryError
+from kb.errors import IndexLocked, KBError, QueryError
 
 _SERVER_ERROR = "服务器出了点问题，请稍后再试。"
 
@@ -33,6 +33,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):
         return _respond(400, str(error))
+
+    @app.errorhandler(IndexLocked)
+    def index_busy(error: IndexLocked):
+        return _respond(503, "索引正在更新，请稍后再试。(the index is busy; retry shortly)", {"Retry-After": "30"})
+
+    @app.errorhandler(KBError)
+    def index_problem(error: KBError):
+        """A damaged index, or one made by an older version: what to do, not a traceback."""
+        app.logger.error("index problem on %s %s: %s", request.method, request.path, error)
+        return _respond(503, f"知识库索引不可用：{error}", {"Retry-After": "300"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
