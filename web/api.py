@@ -47,12 +47,10 @@ def document(doc_id: str):
 @bp.get("/trends")
 def trends():
     """Documents mentioning each term and its mentions, per year (or facet value)."""
-    from web.pages import research
-
     params = webparams.parse_trends(request.args)
     if not has_index():
         return {"terms": {term: {} for term in params.terms}, "years": {}}
-    found = research("trends", **params.trends_kwargs())
+    found = kb().trends(**params.trends_kwargs())
     audit.record("trends", terms=params.terms, filters=params.search.filters, by=params.by, api=True)
     return found.to_dict()
 
@@ -60,12 +58,10 @@ def trends():
 @bp.get("/compare")
 def compare():
     """Two documents: aligned paragraphs with their changes, and distinctive terms."""
-    from web.pages import research
-
     params = webparams.parse_compare(request.args)
     document_or_404(params.a)
     document_or_404(params.b)
-    found = research("compare", params.a, params.b)
+    found = kb().compare(params.a, params.b)
     if found is None:
         abort(404, description="没有这篇文档。(no such document)")
     audit.record("compare", a=params.a, b=params.b, api=True)
@@ -78,20 +74,16 @@ def compare():
 @bp.get("/versions")
 def version_groups():
     """Every group of versions of one document (newest member first)."""
-    from web.pages import research
-
     if not has_index():
         return {"groups": []}
-    groups = research("version_groups")
+    groups = kb().version_groups()
     return {"groups": [[{**member, "url": link("pages.document_page", doc_id=member["id"])} for member in group]
                        for group in groups]}
 
 
 def document_data(stored: dict) -> dict:
-    from web.pages import research
-
     doc_id = stored["id"]
-    versions = research("versions", doc_id)
+    versions = kb().versions(doc_id)
     data = {k: stored.get(k) for k in DOCUMENT_FIELDS}
     data["path"] = shown_path(stored)
     data.update(public_fields(stored))

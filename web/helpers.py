@@ -21,7 +21,7 @@ DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 
 # The KnowledgeBase methods a route may call, each given the request's clearance.
 _CLEARED = ("search", "iter_hits", "matching_paths", "similar", "highlighted_text", "document", "find",
-            "documents", "count", "facets", "original")
+            "documents", "count", "facets", "original", "trends", "versions", "version_groups", "compare")
 
 
 class ClearedKB:

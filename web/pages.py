@@ -20,7 +20,6 @@ from kb.facets import FACETS
 from web import params as webparams
 from web import audit, auth, security, timeline, uploads
 from web.helpers import document_or_404, has_index, hit_dict, hit_path, kb, link, shown_path
-from web.helpers import base_kb
 
 bp = Blueprint("pages", __name__)
 FEED_ENTRIES = 30
@@ -130,7 +129,7 @@ def document_page(doc_id: str):
     audit.record("view", document=doc_id, title=stored.get("title", "")[:80])
     meta = stored.get("meta") or {}
     return render_template("document.html", doc=stored, text_html=Markup(text_html), matches=matches, query=query,
-                           similar=similar, params=webparams.SearchParams(q=query), versions=research("versions", doc_id),
+                           similar=similar, params=webparams.SearchParams(q=query), versions=kb().versions(doc_id),
                            provenance=(meta.get("extracted") or {}).get("provenance") or {},
                            corrected=meta.get("corrected") or {}, editable=auth.can("editor"),
                            access_levels=levels().names, saved=request.args.get("saved"))
@@ -258,12 +257,6 @@ def upload_page():
 # --- research: term trends, comparing two documents (issue 14) -------------------------------------
 
 
-def research(method: str, *args, **kwargs):
-    """A KnowledgeBase research method (trends, versions, compare) as the current user may see it:
-    its clearance is passed, so what is above it is left out of every answer."""
-    return getattr(base_kb(), method)(*args, clearance=auth.clearance(), **kwargs)
-
-
 @bp.get("/trends")
 def trends_page():
     from kb import trends as kbtrends
@@ -278,7 +271,7 @@ def trends_page():
         return render_template("trends.html", tparams=params, trends=None, chart=None, phone_chart=None,
                                metric_labels=kbtrends.METRIC_LABELS,
                                facet_chips=_chips(params.search), no_index=True)
-    found = research("trends", **params.trends_kwargs())
+    found = kb().trends(**params.trends_kwargs())
     audit.record("trends", terms=params.terms, filters=params.search.filters, by=params.by)
     return render_template("trends.html", tparams=params, trends=found, chart=kbtrends.layout(found, params.metric),
                            phone_chart=kbtrends.layout(found, params.metric, narrow=True),
@@ -312,7 +305,7 @@ def trends_csv():
     params = webparams.parse_trends(request.args)
     if not has_index():
         abort(404, description="知识库还没有文档。")
-    found = research("trends", **params.trends_kwargs())
+    found = kb().trends(**params.trends_kwargs())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("term", params.by, *TREND_CSV_COLUMNS[2:]))
@@ -332,7 +325,7 @@ def compare_page():
         return redirect(url_for("pages.compare_page", a=older["id"], b=newer["id"]), 303)
     document_or_404(params.a)
     document_or_404(params.b)
-    found = research("compare", params.a, params.b)
+    found = kb().compare(params.a, params.b)
     if found is None:
         abort(404, description="没有这篇文档。(no such document)")
     audit.record("compare", a=params.a, b=params.b)

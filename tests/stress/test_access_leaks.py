@@ -57,7 +57,8 @@ def world(tmp_path_factory):
     return {"client": app.test_client(), "docs": docs, "tokens": tokens}
 
 
-ROUTES = ("/", "/api/search", "/api/facets", "/feed", "/export.csv")
+ROUTES = ("/", "/api/search", "/api/facets", "/feed", "/export.csv", "/trends", "/api/trends", "/trends.csv",
+          "/api/versions")
 
 
 @SETTINGS
@@ -70,6 +71,8 @@ def test_no_route_reveals_a_document_or_a_count_above_the_clearance(world, clear
     rank = 0 if clearance is None else clearance
     headers = {"Authorization": f"Bearer {world['tokens'][clearance]}"} if clearance is not None else {}
     args = {"q" if not like else "passage": query, "sort": sort, "size": 100}
+    if "trends" in route:
+        args = {"terms": query or WORDS[0]}
     if like:
         args["mode"] = "like"
     if level_filter:
@@ -80,6 +83,13 @@ def test_no_route_reveals_a_document_or_a_count_above_the_clearance(world, clear
     for doc in docs:
         if doc["level"] > rank:
             assert doc["marker"] not in body and doc["id"] not in body, (clearance, route, query, doc)
+    if route == "/api/trends":
+        data = response.get_json()
+        term = next(iter(data["terms"]))
+        mentioned = sum(point["docs"] for point in data["terms"][term].values())
+        if term in WORDS and not level_filter:
+            assert mentioned == sum(1 for d in docs if d["level"] <= rank and term in d["words"]), (clearance, term)
+        assert sum(y["docs"] for y in data["years"].values()) <= sum(1 for d in docs if d["level"] <= rank)
     if route == "/api/search":
         data = response.get_json()
         assert all(h["access"] in LEVELS[:rank + 1] for h in data["hits"])
@@ -105,6 +115,17 @@ def test_documents_and_originals_above_the_clearance_are_404(world):
             if doc["level"] <= rank:  # similar documents listed on a visible page: all visible too
                 page = client.get(f"/doc/{doc['id']}", headers=headers).get_data(as_text=True)
                 assert not [d for d in docs if d["level"] > rank and d["id"] in page]
+
+
+def test_comparing_with_a_hidden_document_is_404(world):
+    client, docs = world["client"], world["docs"]
+    low = next(d for d in docs if d["level"] == 0)
+    high = next(d for d in docs if d["level"] == 2)
+    for path in (f"/compare?a={low['id']}&b={high['id']}", f"/api/compare?a={high['id']}&b={low['id']}"):
+        response = client.get(path)
+        assert response.status_code == 404 and high["marker"] not in response.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {world['tokens'][2]}"}
+    assert client.get(f"/api/compare?a={low['id']}&b={high['id']}", headers=headers).status_code == 200
 
 
 def test_login_brute_force_is_stopped(world):
