@@ -52,7 +52,8 @@ def _terminal_snippet(snippet_html: str) -> str:
 def search(args: argparse.Namespace) -> int:
     kb = open_kb(args)
     filters = facet_filters(args)
-    common = dict(filters=filters, years=args.years, sort=args.sort, like=args.like)
+    common = dict(filters=filters, years=args.years, sort=args.sort, like=args.like, synonyms=not args.no_synonyms,
+                  collapse=args.collapse)
     if args.all or args.jsonl or args.limit > 100:
         return _search_many(kb, args, common)
     results = kb.search(args.query, page=args.page, page_size=args.limit, **common)
@@ -157,6 +158,10 @@ def register(subparsers) -> None:
     s.add_argument("--page", type=positive(1, 10**9, "--page"), default=1, metavar="N", help="which page of hits (default 1)")
     s.add_argument("--all", action="store_true", help="every hit, in one go (ignores --limit and --page)")
     s.add_argument("--like", action="store_true", help="treat the query as a passage: documents most like it")
+    s.add_argument("--no-synonyms", action="store_true", help="only the words as typed (by default a word also finds "
+                   "its synonyms and abbreviations, kb/data/synonyms.txt, ranked below it; a quoted word is always exact)")
+    s.add_argument("--collapse", choices=("versions",), default=None,
+                   help="versions: show each group of versions of one document once, by its newest member")
     out = s.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object: total, hits, facets")
     out.add_argument("--jsonl", action="store_true", help="one JSON object per hit and line, streamed")
