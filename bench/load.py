@@ -1,0 +1,199 @@
+"""Load against the production server on loopback: throughput and latency at 1 and at N keep-alive
+clients, the same requests, with one server process (``python -m web``) or several sharing one
+listening socket (what ``gunicorn -w N`` does; ``serve_processes``). Used by ``python -m bench``
+(section ``concurrency``) and by the load campaign (``tests/stress/test_load.py``).
+
+Only 127.0.0.1: the servers bind to loopback and the clients connect there.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+# one server process on an inherited listening socket (file descriptor SOCKET_FD)
+_CHILD = """
+import os, socket, sys
+sys.path.insert(0, {root!r})
+from waitress import create_server
+from web import create_app
+sock = socket.socket(fileno=int(os.environ["KB_BENCH_SOCKET_FD"]))
+create_server(create_app(), sockets=[sock], threads=int(os.environ.get("KB_BENCH_THREADS", "8")), ident="kb").run()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Servers:
+    """``processes`` server processes on one loopback port (1: ``python -m web`` itself)."""
+
+    def __init__(self, index_dir: Path, processes: int = 1, threads: int = 8, env: dict | None = None):
+        self.index_dir = Path(index_dir)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "KB_INDEX": str(index_dir), **(env or {})}
+        self.log = tempfile.TemporaryFile()  # stderr (a file, not a pipe nobody reads)
+        self._socket = None
+        if processes == 1:
+            self.port = free_port()
+            self.procs = [subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
+                                            str(self.port), "--threads", str(threads)], cwd=ROOT, env=env,
+                                           stdout=self.log, stderr=self.log)]
+        else:
+            self._socket = socket.socket()
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((HOST, 0))
+            self._socket.listen(1024)
+            self.port = self._socket.getsockname()[1]
+            fd = self._socket.fileno()
+            child_env = {**env, "KB_BENCH_SOCKET_FD": str(fd), "KB_BENCH_THREADS": str(threads)}
+            self.procs = [subprocess.Popen([sys.executable, "-c", _CHILD.format(root=str(ROOT))], cwd=ROOT,
+                                           env=child_env, pass_fds=(fd,), stdout=self.log, stderr=self.log)
+                          for _ in range(processes)]
+        self._wait()
+
+    def _wait(self, timeout: float = 60):
+        deadline = time.monotonic() + timeout
+        for _ in self.procs:  # every process answers before the clients start (one probe each is not
+            while True:       # a guarantee with a shared socket, but each has loaded by then)
+                try:
+                    with urllib.request.urlopen(f"http://{HOST}:{self.port}/health", timeout=10) as r:
+                        r.read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                        self.stop()
+                        raise RuntimeError("the server did not start")
+                    time.sleep(0.1)
+        time.sleep(0.5 * (len(self.procs) - 1))
+
+    @property
+    def pids(self) -> tuple:
+        return tuple(p.pid for p in self.procs)
+
+    def rss_mb(self) -> float:
+        total = 0
+        for p in self.procs:
+            try:
+                for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return round(total / 1024, 1)
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if self._socket is not None:
+            self._socket.close()
+
+    def errors(self) -> str:
+        """What the servers wrote to stderr (call after ``stop``)."""
+        self.log.seek(0)
+        text = self.log.read().decode("utf-8", "replace")
+        self.log.close()
+        return text
+
+
+def _jiffies(pid: int | None = None) -> int:
+    """CPU time used so far (clock ticks): by a process, or by the whole machine (busy, not idle)."""
+    try:
+        if pid is None:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+            return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def run(port: int, paths: list[str], clients: int, seconds: float, seed: int = 1, ok=None,
+        pids: tuple = ()) -> dict:
+    """``clients`` threads, one keep-alive connection each, requesting random ``paths`` for
+    ``seconds``: requests per second, latency percentiles (ms), failures (``ok(status, path)``
+    decides what counts as an answer; default: 200), and the cores used meanwhile by the servers
+    (``pids``), by the clients (this process) and by everything else on the machine."""
+    ok = ok or (lambda status, path: status == 200)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    gate = threading.Barrier(clients + 1)
+
+    def client(n: int):
+        rng = random.Random(seed * 1000 + n)
+        connection = http.client.HTTPConnection(HOST, port, timeout=120)
+        mine, bad = [], []
+        gate.wait()
+        while not stop.is_set():
+            path = rng.choice(paths)
+            began = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if not ok(response.status, path):
+                    bad.append(f"{response.status} {path}")
+            except (OSError, http.client.HTTPException) as exc:
+                bad.append(f"{type(exc).__name__} {path}")
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=120)
+            mine.append(time.perf_counter() - began)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            failures.extend(bad)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    gate.wait()
+    began = time.monotonic()
+    mine = os.getpid()
+    before = [_jiffies(), _jiffies(mine)] + [_jiffies(pid) for pid in pids]
+    time.sleep(seconds)
+    after = [_jiffies(), _jiffies(mine)] + [_jiffies(pid) for pid in pids]
+    stop.set()
+    for t in threads:
+        t.join(180)
+    elapsed = time.monotonic() - began
+    used = [(b - a) / os.sysconf("SC_CLK_TCK") / seconds for a, b in zip(before, after)]
+    cores = {"servers": round(sum(used[2:]), 2), "clients": round(used[1], 2),
+             "others": round(max(0.0, used[0] - sum(used[1:])), 2)}
+    latencies.sort()
+
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000, 1) if latencies else None
+
+    return {"clients": clients, "requests": len(latencies), "seconds": round(elapsed, 1),
+            "rps": round(len(latencies) / elapsed, 1), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "errors": len(failures), "failures": failures[:5], "cores": cores}
+
+
+def compare(port: int, paths: list[str], clients: int, seconds: float, ok=None, pids: tuple = ()) -> dict:
+    """One client, then ``clients``: both runs and the throughput ratio."""
+    run(port, paths, 2, min(2.0, seconds / 3), ok=ok)  # warm the caches of every generation and thread
+    single = run(port, paths, 1, seconds, ok=ok, pids=pids)
+    many = run(port, paths, clients, seconds, ok=ok, pids=pids)
+    return {"single": single, "many": many, "ratio": round(many["rps"] / single["rps"], 2) if single["rps"] else None}
