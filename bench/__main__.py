@@ -1,9 +1,12 @@
 """The benchmark: ``python -m bench all|quick [--corpus laws] [--engines ...] [--json OUT]``.
 
 Every figure sits beside its baselines, measured in the same run (these machines are noisy:
-medians, p95 and ratios). Sections: ingest (time, MB/s, index size, peak RSS of the process tree),
-query latency (top10 / +facets / +facets+snippets), recall against grep and exact-first precision,
-LeCaRD ranking (bench/lecard.py), cold start and server memory, scale (1x/2x/4x, ``all`` only).
+medians, p95 and ratios). Sections: ingest (time, MB/s, index size and what each field costs, peak
+RSS of the process tree), batch (an 800-document batch: start-up counts), query latency (top10 /
++facets / +facets+snippets), recall against grep and exact-first precision, LeCaRD ranking
+(bench/lecard.py), cold start and server memory, concurrency (1 vs 50 keep-alive clients, one and
+two server processes: bench/load.py), scale (1x … 16x and where one machine ends: bench/scale.py;
+``all`` only).
 
 ``quick`` (< 2 min, what CI runs): the demo samples plus up to 120 laws when ../shared is present,
 60 queries, 60 substrings, LeCaRD on 10 queries, no scale series.
@@ -55,7 +58,7 @@ def build_engine(name: str, folder: Path, inputs_file: Path) -> dict:
     return result
 
 
-def ingest_section(engines, files, docs, work: Path, corpus_bytes: int) -> dict:
+def ingest_section(engines, files, docs, work: Path, corpus_bytes: int, sizes: bool = True) -> dict:
     inputs = {"files": work / "inputs-files.pickle", "docs": work / "inputs-docs.pickle"}
     inputs["files"].write_bytes(pickle.dumps([str(p.resolve()) for p in files]))
     inputs["docs"].write_bytes(pickle.dumps(docs))
@@ -73,7 +76,27 @@ def ingest_section(engines, files, docs, work: Path, corpus_bytes: int) -> dict:
     if "naive" in results:
         for r in results.values():
             r["speedup_vs_naive"] = round(results["naive"]["seconds"] / r["seconds"], 2)
+    if "ours" in results and sizes:
+        from bench.sizes import breakdown
+
+        results["ours"]["sizes"] = breakdown(work / "ours", corpus_bytes)
     return results
+
+
+BATCH = 800
+
+
+def batch_section(engines, files, docs, work: Path, n: int = BATCH) -> dict:
+    """The daily case: a batch of ``n`` documents into a new index, start-up included."""
+    import random
+
+    chosen = sorted(random.Random(15).sample(list(files), min(n, len(files))))
+    keys = {str(p.resolve()) for p in chosen}
+    batch_bytes = sum(p.stat().st_size for p in chosen)
+    folder = work / "batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    return ingest_section([e for e in engines if e in ("ours", "naive", "tantivy-jieba")], chosen,
+                          [d for d in docs if d.key in keys], folder, batch_bytes, sizes=False)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -200,39 +223,28 @@ def coldstart_section(index_dir: Path, with_server: bool = True) -> dict:
     return result
 
 
-# --- scale ----------------------------------------------------------------------------------------------
+# --- concurrency -----------------------------------------------------------------------------------
 
 
-def scale_section(files, queries, work: Path, factors=(1, 2, 4)) -> dict:
-    """Ingest k copies of the corpus (each copy's files get a marker line, so none is a duplicate)
-    and measure query p95 (facets + snippets) at each size."""
+def concurrency_section(index_dir: Path, queries: list[str], seconds: float = 10.0, clients: int = 50) -> dict:
+    """Full result pages and API searches of the bench queries, 1 client then ``clients``, with
+    one server process and with two sharing the socket."""
+    import urllib.parse
+
+    from bench import load
+
+    paths = [p.format(urllib.parse.quote(q)) for q in queries for p in ("/?q={}", "/api/search?q={}")]
     results = {}
-    for k in factors:
-        folder = work / f"scale{k}x"
-        corpus = folder / "corpus"
-        if not corpus.exists():
-            for copy in range(k):
-                for path in files:
-                    target = corpus / f"copy{copy}" / path.name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(path.read_bytes() + f"\n\n副本{copy}\n".encode("utf-8"))
-        listed = sorted(p for p in corpus.rglob("*") if p.is_file())
-        inputs = folder / "inputs.pickle"
-        inputs.write_bytes(pickle.dumps([str(p) for p in listed]))
-        _log(f"scale {k}x: ingest {len(listed)} files ...")
-        built = build_engine("ours", folder / "index", inputs)
-        from bench.engines.ours import Ours
-
-        engine = Ours(folder / "index")
-        engine.open()
-        lat = latency_section({"ours": engine}, queries)["ours"]
-        engine.close()
-        results[f"{k}x"] = {"files": len(listed), "ingest_s": built["seconds"], "peak_rss_mb": built["peak_rss_mb"],
-                            "full_p95_ms": lat["full"]["p95_ms"], "full_median_ms": lat["full"]["median_ms"],
-                            "top10_p95_ms": lat["top10"]["p95_ms"]}
-    base = results["1x"]["full_p95_ms"]
-    for r in results.values():
-        r["p95_vs_1x"] = round(r["full_p95_ms"] / base, 2)
+    for processes in (1, 2):
+        servers = load.Servers(index_dir, processes=processes)
+        try:
+            found = load.compare(servers.port, paths, clients, seconds, pids=servers.pids)
+            found["server_rss_mb"] = servers.rss_mb()
+        finally:
+            servers.stop()
+        results[f"{processes} process" + ("es" if processes > 1 else "")] = found
+        _log(f"concurrency: {processes} process(es): ratio {found['ratio']}, p99 {found['many']['p99_ms']} ms, "
+             f"errors {found['single']['errors'] + found['many']['errors']}, cores {found['many']['cores']}")
     return results
 
 
@@ -296,16 +308,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("all", "quick"), nargs="?", default="quick")
+    parser.add_argument("--scale", type=int, nargs="+", default=None, metavar="K",
+                        help="scale factors (default 1 2 4 8 16)")
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="laws")
     parser.add_argument("--engines", nargs="+", default=None)
     parser.add_argument("--sections", nargs="+", default=None,
-                        help="ingest latency recall lecard coldstart scale (default: all of them for the mode)")
+                        help="ingest batch latency recall lecard coldstart concurrency scale "
+                             "(default: all of them for the mode)")
     parser.add_argument("--json", metavar="OUT", help="write the report here (default bench/out/report-<mode>.json)")
     args = parser.parse_args(argv)
     from bench.engines.registry import ALL
 
     quick = args.mode == "quick"
-    sections = set(args.sections or ["ingest", "latency", "recall", "lecard", "coldstart"] + ([] if quick else ["scale"]))
+    sections = set(args.sections or ["ingest", "latency", "recall", "lecard", "coldstart"]
+                   + ([] if quick else ["batch", "concurrency", "scale"]))
     engines = list(args.engines or ALL)
     try:
         files = corpus_files(args.corpus) if CORPORA[args.corpus].exists() else []
@@ -341,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
               "corpus": {"name": corpus_name, "files": len(files), "mb": round(corpus_bytes / 1e6, 1)}}
     if "ingest" in sections:
         report["ingest"] = ingest_section(engines, files, docs, work, corpus_bytes)
+    if "batch" in sections:
+        report["batch"] = batch_section(engines, files, docs, work)
     queries = sample_queries(docs, 60 if quick else 300)
     substrings = sample_substrings(docs, 60 if quick else 300)
     report["queries"], report["substrings"] = len(queries), len(substrings)
@@ -365,8 +383,14 @@ def main(argv: list[str] | None = None) -> int:
             report["lecard"] = {"skipped": "bench/lecard.py not available"}
     if "coldstart" in sections and (work / "ours").exists():
         report["coldstart"] = coldstart_section(work / "ours", with_server=True)
+    if "concurrency" in sections and (work / "ours").exists():
+        report["concurrency"] = concurrency_section(work / "ours", queries)
     if "scale" in sections:
-        report["scale"] = scale_section(files, queries, work)
+        from bench import scale
+
+        factors = tuple(args.scale) if args.scale else scale.FACTORS
+        report["scale"] = scale.series(files, queries, work, build_engine, latency_section, factors, log=_log)
+        report["ceiling"] = scale.ceiling(report["scale"])
     out = Path(args.json) if args.json else OUT / f"report-{args.mode}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
