@@ -297,11 +297,31 @@ def print_report(report: dict) -> None:
     if report.get("coldstart"):
         print("\n## Cold start")
         print("  " + ", ".join(f"{k} {v}" for k, v in report["coldstart"].items()))
+    if report.get("batch"):
+        print("\n## Batch of 800 documents (start-up included)")
+        for name, r in report["batch"].items():
+            print(f"{name:15} {r['seconds']:8.1f} s {r['mb_per_s']:7.2f} MB/s  x naive {r.get('speedup_vs_naive', '')}")
+    sizes = (report.get("ingest") or {}).get("ours", {}).get("sizes")
+    if sizes:
+        print("\n## Index size by part (ours; x the text)")
+        for part, r in sizes.items():
+            if r["x_text"] >= 0.005 or part == "total":
+                print(f"  {r['mb']:8.1f} MB {r['x_text']:6.3f}x  {part}")
+    if report.get("concurrency"):
+        print("\n## Concurrency (1 client, then 50 keep-alive clients)")
+        for name, r in report["concurrency"].items():
+            print(f"  {name}: {r['single']['rps']} -> {r['many']['rps']} req/s = {r['ratio']}x, p99 {r['many']['p99_ms']} ms, "
+                  f"errors {r['single']['errors'] + r['many']['errors']}, cores {r['many']['cores']}")
     if report.get("scale"):
         print("\n## Scale (ours)")
         for k, r in report["scale"].items():
-            print(f"  {k}: {r['files']} files, ingest {r['ingest_s']} s, peak RSS {r['peak_rss_mb']} MB, "
-                  f"full p95 {r['full_p95_ms']} ms ({r['p95_vs_1x']}x of 1x)")
+            print(f"  {k}: {r['files']} files, {r['text_mb']} MB, ingest {r['ingest_s']} s ({r['mb_per_s']} MB/s, "
+                  f"{r['mb_per_s_vs_1x']}x of 1x), peak RSS {r['peak_rss_mb']} MB, index {r['index_mb']} MB, "
+                  f"{r['segments']} segments, full p95 {r['full_p95_ms']} ms ({r['p95_vs_1x']}x of 1x), "
+                  f"server RSS {r['server_rss_mb']} MB")
+    if report.get("ceiling"):
+        print("\n## Where one machine ends (straight lines through the series)")
+        print("  " + json.dumps(report["ceiling"], ensure_ascii=False))
 
 
 def main(argv: list[str] | None = None) -> int:

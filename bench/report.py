@@ -51,13 +51,61 @@ def markdown(report: dict) -> str:
         cs = report["coldstart"]
         out.append("Cold start: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cs.items()) + ".")
         out.append("")
+    if report.get("batch"):
+        out += ["| 800-document batch (start-up included) | seconds | MB/s | × naive |", "|---|---|---|---|"]
+        for name, r in report["batch"].items():
+            out.append(f"| {name} | {r['seconds']:.1f} | {r['mb_per_s']:.2f} | {r.get('speedup_vs_naive', '')} |")
+        out.append("")
+    sizes = (report.get("ingest") or {}).get("ours", {}).get("sizes")
+    if sizes:
+        out += _sizes(sizes)
+    if report.get("concurrency"):
+        out += ["| concurrency (laws, full pages and API) | 1 client req/s | 50 clients req/s | ratio | p50 / p95 / p99 ms "
+                "| errors | cores: server(s) / other work |", "|---|---|---|---|---|---|---|"]
+        for name, r in report["concurrency"].items():
+            m = r["many"]
+            out.append(f"| {name} | {r['single']['rps']:.0f} | {m['rps']:.0f} | {r['ratio']} | {m['p50_ms']} / {m['p95_ms']} / "
+                       f"{m['p99_ms']} | {r['single']['errors'] + m['errors']} | {m['cores']['servers']} / {m['cores']['others']} |")
+        out.append("")
     if report.get("scale"):
-        out += ["| scale (ours) | files | ingest s | peak RSS MB | full-query p95 ms | p95 vs 1× |", "|---|---|---|---|---|---|"]
+        out += ["| scale (ours) | files | GB text | ingest s | MB/s (vs 1×) | peak RSS MB | index MB | segments | "
+                "full p95 ms (vs 1×) | top10 p95 ms | server RSS MB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for k, r in report["scale"].items():
-            out.append(f"| {k} | {r['files']} | {r['ingest_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['full_p95_ms']:.1f} | "
-                       f"{r['p95_vs_1x']} |")
+            out.append(f"| {k} | {r['files']} | {r['text_mb'] / 1000:.2f} | {r['ingest_s']:.0f} | {r['mb_per_s']:.2f} "
+                       f"({r['mb_per_s_vs_1x']}) | {r['peak_rss_mb']:.0f} | {r['index_mb']:.0f} | {r['segments']} | "
+                       f"{r['full_p95_ms']:.1f} ({r['p95_vs_1x']}) | {r['top10_p95_ms']:.1f} | {r['server_rss_mb']:.0f} |")
+        out.append("")
+    ceiling = report.get("ceiling") or {}
+    if ceiling.get("p95_100ms"):
+        p95, rss, per = ceiling["p95_100ms"], ceiling["rss_8gb"], ceiling["per_gb_of_text"]
+        out.append(f"Per GB of text: index {per['index_mb']} MB, server RSS {per['server_rss_mb']} MB, ingest peak RSS "
+                   f"{per['ingest_peak_rss_mb']} MB. Straight lines through the series: full-query p95 ≈ "
+                   f"{p95['intercept']} + {p95['per_gb']} ms per GB of text, reaching 100 ms at "
+                   f"{_at(p95)}; server RSS ≈ {rss['intercept']} + {rss['per_gb']} MB per GB, reaching 8 GB at {_at(rss)}.")
         out.append("")
     return "\n".join(out)
+
+
+def _at(fit: dict) -> str:
+    if not fit.get("gb_of_text"):
+        return "no size (it does not grow)"
+    return f"~{fit['gb_of_text']} GB of text (~{fit['documents']:,} documents like these)"
+
+
+def _sizes(sizes: dict) -> list[str]:
+    """The index by part: the large parts one by one, the small ones summed."""
+    rows, small = [], {"mb": 0.0, "x_text": 0.0}
+    for part, r in sizes.items():
+        if part == "total":
+            continue
+        if r["x_text"] >= 0.01:
+            rows.append(f"| {part} | {r['mb']:.1f} | {r['x_text']:.3f} |")
+        else:
+            small = {"mb": small["mb"] + r["mb"], "x_text": small["x_text"] + r["x_text"]}
+    rows.append(f"| everything else (keyword fields, titles, headers) | {small['mb']:.1f} | {small['x_text']:.3f} |")
+    total = sizes["total"]
+    return (["| index of ours, by part | MB | × the text |", "|---|---|---|"] + rows
+            + [f"| **total** | {total['mb']:.1f} | {total['x_text']:.3f} |", ""])
 
 
 if __name__ == "__main__":
