@@ -35,8 +35,23 @@ def bit_widths(maxima: np.ndarray) -> np.ndarray:
     return widths
 
 
+def _packing_plan(w: int):
+    """For a block of width ``w``: each lane's word and shift, the first lane of each word, and
+    the lanes that spill into the next word (with that word and their right shift)."""
+    bits = np.arange(BLOCK, dtype=np.int64) * w
+    word = bits >> 6
+    firsts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+    spill = np.flatnonzero((bits & 63) + w > 64)
+    return (word, firsts, (bits & 63).astype(np.uint64), spill, word[spill] + 1,
+            (64 - (bits[spill] & 63)).astype(np.uint64))
+
+
+_PLANS = [_packing_plan(w) for w in range(33)]
+
+
 def pack(values) -> tuple[np.ndarray, np.ndarray, bytes]:
-    """``(widths, blocks, data)`` of a stream of non-negative integers below 2**32."""
+    """``(widths, blocks, data)`` of a stream of non-negative integers below 2**32: the blocks of
+    one width at a time, each lane's word and shift the same in every block of that width."""
     v = np.ascontiguousarray(values, dtype=np.uint64)
     n = v.size
     nb = (n + BLOCK - 1) >> _SHIFT
@@ -47,26 +62,30 @@ def pack(values) -> tuple[np.ndarray, np.ndarray, bytes]:
         padded[:n] = v
     else:
         padded = v
-    widths = bit_widths(padded.reshape(nb, BLOCK).max(axis=1))
+    matrix = padded.reshape(nb, BLOCK)
+    widths = bit_widths(matrix.max(axis=1))
     blocks = np.zeros(nb + 1, dtype=np.uint64)
     np.cumsum(widths, out=blocks[1:])
-    size = int(blocks[-1]) * 16
-    if not size:
-        return widths, blocks.astype(np.uint32), b""
-    w = np.repeat(widths.astype(np.uint64), BLOCK)
-    bit = np.repeat(blocks[:-1] << _U64(7), BLOCK)
-    bit += np.tile(np.arange(BLOCK, dtype=np.uint64), nb) * w
-    word = bit >> _U64(6)
-    shift = bit & _U64(63)
-    words = np.zeros(size // 8 + 1, dtype=np.uint64)
-    # values lie in ascending bit order, so those sharing a word are neighbours: OR them by runs
-    starts = np.flatnonzero(np.diff(word)) + 1
-    starts = np.concatenate(([0], starts))
-    words[word[starts]] = np.bitwise_or.reduceat(padded << shift, starts)
-    spill = np.flatnonzero((shift + w) > 64)  # a value running into the next word (one per word)
-    if spill.size:
-        words[word[spill] + _U64(1)] |= padded[spill] >> (_U64(64) - shift[spill])
-    return widths, blocks.astype(np.uint32), words.view(np.uint8)[:size].tobytes()
+    words = np.zeros(int(blocks[-1]) * 2 + 1, dtype=np.uint64)  # a width unit is 16 bytes: two words
+    for w in np.flatnonzero(np.bincount(widths, minlength=33)).tolist():
+        if not w:
+            continue
+        rows = np.flatnonzero(widths == w)
+        word, firsts, shift, spill, spill_word, spill_shift = _PLANS[w]
+        lanes = matrix[rows]
+        packed = np.zeros((len(rows), 2 * w), dtype=np.uint64)
+        packed[:, word[firsts]] = np.bitwise_or.reduceat(lanes << shift, firsts, axis=1)
+        if spill.size:
+            packed[:, spill_word] |= lanes[:, spill] >> spill_shift
+        words[(blocks[rows].astype(np.int64) * 2)[:, None] + np.arange(2 * w)] = packed
+    return widths, blocks.astype(np.uint32), words.view(np.uint8)[:int(blocks[-1]) * 16].tobytes()
+
+
+# Per width: where each of a block's 128 values starts, as a byte offset and a bit shift in it
+_BYTE = [np.arange(BLOCK, dtype=np.int64) * w >> 3 for w in range(33)]
+_BIT = [(np.arange(BLOCK, dtype=np.uint64) * _U64(w)) & _U64(7) for w in range(33)]
+_LANES = np.arange(BLOCK, dtype=np.uint64)
+_MANY_BLOCKS = 1500  # from this many blocks on, unpacking width by width is faster (measured)
 
 
 class Stream:
@@ -84,10 +103,13 @@ class Stream:
         self._words = np.ndarray(shape=(usable,), dtype="<u8", buffer=data, offset=0, strides=(1,))
 
     def take(self, index: np.ndarray) -> np.ndarray:
-        """The values at ``index`` (any int64 positions in the stream), as uint64."""
+        """The values at ``index`` (ascending int64 positions in the stream), as uint64."""
         index = np.asarray(index, dtype=np.int64)
         if not index.size:
             return np.zeros(0, dtype=np.uint64)
+        first, last = int(index[0]) >> _SHIFT, int(index[-1]) >> _SHIFT
+        if index.size * 2 >= (last - first + 1) * BLOCK:  # dense: unpack the blocks whole, then pick
+            return self._blocks(first, last + 1)[index - first * BLOCK]
         block = index >> _SHIFT
         w = self.widths[block]
         bit = self.blocks[block].astype(np.uint64) << _U64(7)
@@ -100,7 +122,35 @@ class Stream:
 
     def range(self, start: int, stop: int) -> np.ndarray:
         """Values ``start`` to ``stop`` (exclusive)."""
-        return self.take(np.arange(start, stop, dtype=np.int64))
+        if stop <= start:
+            return np.zeros(0, dtype=np.uint64)
+        first = start >> _SHIFT
+        return self._blocks(first, ((stop - 1) >> _SHIFT) + 1)[start - first * BLOCK:stop - first * BLOCK]
+
+    def _blocks(self, first: int, last: int) -> np.ndarray:
+        """Blocks ``first`` to ``last`` (exclusive) unpacked, as one flat uint64 array: each block's
+        values from its width broadcast over the block (few blocks), or the blocks of one width at
+        a time, each value's byte and shift the same in every block of that width (many blocks)."""
+        widths = self.widths[first:last]
+        if not len(self._words):
+            return np.zeros((last - first) * BLOCK, dtype=np.uint64)
+        if last - first < _MANY_BLOCKS:
+            w = widths.astype(np.uint64)[:, None]
+            bit = (self.blocks[first:last].astype(np.uint64) << _U64(7))[:, None] + _LANES * w
+            values = self._words[(bit >> _U64(3)).astype(np.intp)] >> (bit & _U64(7))
+            values &= _MASKS[w]
+            return values.reshape(-1)
+        out = np.zeros((last - first, BLOCK), dtype=np.uint64)
+        starts = self.blocks[first:last].astype(np.int64) << 4  # bytes
+        present = np.flatnonzero(np.bincount(widths, minlength=33)) if len(widths) > 1 else widths.astype(np.int64)
+        for w in present.tolist():
+            if not w:
+                continue
+            rows = np.flatnonzero(widths == w) if len(present) > 1 else slice(None)
+            values = self._words[starts[rows, None] + _BYTE[w]] >> _BIT[w]
+            values &= _MASKS[w]
+            out[rows] = values
+        return out.reshape(-1)
 
 
 def padding() -> bytes:

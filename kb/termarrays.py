@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import json
 import mmap
+import shutil
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -50,12 +52,13 @@ def prefix_key(term: bytes) -> int:
 
 
 class StreamWriter:
-    """One packed stream, given in pieces (whole blocks are packed as they fill)."""
+    """One packed stream, given in pieces (whole blocks are packed as they fill, and their bytes go
+    to a temporary file until the stream is copied into the segment's file: memory stays flat)."""
 
     def __init__(self):
         self.widths: list[np.ndarray] = []
         self.block_ends: list[np.ndarray] = []
-        self.data: list[bytes] = []
+        self.data = tempfile.TemporaryFile()
         self.blocks_before = 0  # in 16-byte units
         self.pending = np.zeros(0, dtype=np.uint64)
         self.size = 0
@@ -74,7 +77,7 @@ class StreamWriter:
         self.widths.append(widths)
         self.block_ends.append(blocks[1:].astype(np.uint64) + self.blocks_before)
         self.blocks_before += int(blocks[-1])
-        self.data.append(data)
+        self.data.write(data)
 
     def finish(self):
         """(widths, blocks, data)."""
@@ -85,7 +88,9 @@ class StreamWriter:
         if self.blocks_before >= 2**32:
             raise ValueError("a packed stream over 64 GB")
         blocks = np.concatenate(([0], ends)).astype(np.uint32)
-        return widths, blocks, b"".join(self.data) + bitpack.padding()
+        self.data.write(bitpack.padding())
+        self.data.seek(0)
+        return widths, blocks, self.data
 
 
 class FieldWriter:
@@ -156,10 +161,19 @@ class TermArraysWriter:
 
     def _stream(self, stream: StreamWriter) -> dict:
         widths, blocks, data = stream.finish()
-        return {"size": stream.size, "widths": self._array(widths), "blocks": self._array(blocks),
-                "data": self._array(np.frombuffer(data, dtype=np.uint8))}
+        entry = {"size": stream.size, "widths": self._array(widths), "blocks": self._array(blocks)}
+        self._write(b"\0" * (-self.position % 8))
+        at = self.position
+        with data:
+            shutil.copyfileobj(data, self.file, 1 << 20)
+            size = data.tell()
+        self.position += size
+        entry["data"] = [at, "|u1", size]
+        return entry
 
     def field(self, name: str, kind: str, frequencies: bool = True, positions: bool = False) -> FieldWriter:
+        """The next field (the one before it is written out now)."""
+        self._write_fields()
         writer = FieldWriter(kind, frequencies, positions)
         self.header["fields"][name] = writer
         return writer
@@ -168,9 +182,16 @@ class TermArraysWriter:
         self.header["docs"][name] = self._array(values)
 
     def finish(self) -> None:
-        """Write the fields' arrays and the header (the caller closes the file)."""
+        """Write the last field's arrays and the header (the caller closes the file)."""
+        self._write_fields()
+        head = json.dumps(self.header).encode("utf-8")
+        self._write(head + _HEADER_LENGTH.pack(len(head)) + MAGIC)
+
+    def _write_fields(self) -> None:
         fields = self.header["fields"]
         for name, writer in list(fields.items()):
+            if not isinstance(writer, FieldWriter):
+                continue
             counts = np.concatenate(writer.counts) if writer.counts else _NONE64
             entry = {"kind": writer.kind, "frequencies": writer.frequencies, "positions": writer.positions,
                      "terms": int(counts.size)}
@@ -191,9 +212,12 @@ class TermArraysWriter:
                 entry["position_starts"] = self._array(_narrow(np.concatenate(([0], np.cumsum(per_term)))))
                 entry["firsts"] = self._stream(writer.firsts)
                 entry["gaps"] = self._stream(writer.gaps)
+            else:
+                for stream in (writer.firsts, writer.gaps):
+                    stream.data.close()
+            if not writer.frequencies:
+                writer.tfs.data.close()
             fields[name] = entry
-        head = json.dumps(self.header).encode("utf-8")
-        self._write(head + _HEADER_LENGTH.pack(len(head)) + MAGIC)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -287,32 +311,52 @@ class FieldArrays:
         starts = gaps_before[rows] + gap_base
         index = np.repeat(starts - (np.cumsum(more) - more), more) + np.arange(total, dtype=np.int64)
         gaps = self.gaps.take(index).astype(np.int64)
-        # each row: its head, then head + running sum of its gaps
-        out_starts = np.cumsum(counts) - counts
-        values = np.empty(int(counts.sum()), dtype=np.int64)
-        values[out_starts] = heads
-        rest = np.ones(values.size, dtype=bool)
-        rest[out_starts] = False
-        values[rest] = gaps
-        running = np.cumsum(values)
-        return counts, running - np.repeat(running[out_starts] - heads, counts)
+        return counts, interleave(heads, gaps, counts)
+
+    def slice(self, a: int, b: int):
+        """Terms ``a`` to ``b`` (exclusive) whole: (each term's posting count, documents, frequencies,
+        positions or None), decoded by ranges (for merging)."""
+        p0, p1 = int(self.starts[a]), int(self.starts[b])
+        counts = np.diff(self.starts[a:b + 1].astype(np.int64))
+        deltas = self.docs.range(p0, p1).astype(np.int64)
+        docs = restart_sums(deltas, counts)
+        tfs = self.tfs.range(p0, p1).astype(np.int64) + 1 if self.frequencies else np.ones(p1 - p0, dtype=np.int64)
+        positions = None
+        if self.has_positions:
+            q0, q1 = int(self.position_starts[a]), int(self.position_starts[b])
+            heads = self.firsts.range(p0, p1).astype(np.int64)
+            gaps = self.gaps.range(q0 - p0, q1 - p1).astype(np.int64)
+            positions = interleave(heads, gaps, tfs)
+        return counts, docs, tfs, positions
 
     def all_postings(self, positions: bool = True):
-        """Every posting, for merging: (term of each posting, documents, frequencies, positions or None)."""
-        n = self.docs.size
-        counts = np.diff(self.starts.astype(np.int64))
-        term_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        deltas = self.docs.range(0, n).astype(np.int64)
-        docs = np.cumsum(deltas)
-        firsts = self.starts[:-1].astype(np.int64)[counts > 0]
-        if firsts.size:  # the running sum restarts at each term's first posting
-            base = docs[firsts] - deltas[firsts]
-            docs -= np.repeat(base, counts[counts > 0])
-        tfs = self.tfs.range(0, n).astype(np.int64) + 1 if self.frequencies else np.ones(n, dtype=np.int64)
-        found = None
-        if positions and self.has_positions:
-            found = self.positions(0, np.arange(n, dtype=np.int64), tfs)[1] if n else _NONE64
-        return term_of, docs, tfs, found
+        """Every posting: (term of each posting, documents, frequencies, positions or None)."""
+        counts, docs, tfs, found = self.slice(0, len(self.keys)) if len(self.keys) else (_NONE64,) * 4
+        if not positions:
+            found = None
+        return np.repeat(np.arange(len(counts), dtype=np.int64), counts), docs, tfs, found
+
+
+def restart_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Running sums of ``deltas`` that restart at each group (``counts`` items each)."""
+    running = np.cumsum(deltas)
+    if counts.size > 1:
+        firsts = (np.cumsum(counts) - counts)[counts > 0]
+        running -= np.repeat(running[firsts] - deltas[firsts], counts[counts > 0])
+    return running
+
+
+def interleave(heads: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Positions of postings given each one's first position (``heads``) and the gaps to its
+    following ones (``gaps``, ``counts - 1`` per posting, in posting order)."""
+    out_starts = np.cumsum(counts) - counts
+    values = np.empty(int(counts.sum()), dtype=np.int64)
+    rest = np.ones(values.size, dtype=bool)
+    rest[out_starts] = False
+    values[rest] = gaps
+    values[out_starts] = heads
+    running = np.cumsum(values)
+    return running - np.repeat(running[out_starts] - heads, counts)
 
 
 class TermArrays:

@@ -46,6 +46,8 @@ def length_byte(length: int) -> int:
 
 
 class _FieldPool:
+    """One field's postings of the documents given to the writer, in arrival order."""
+
     __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "postings")
 
     def __init__(self, kind: str, frequencies: bool, positions: bool):
@@ -60,7 +62,7 @@ class _FieldPool:
     def add(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray | None, positions: np.ndarray | None):
         self.keys.append(keys)
         self.docs.append(docs)
-        if self.frequencies:
+        if self.frequencies or self.positions:
             self.tfs.append(tfs)
         if self.positions:
             self.places.append(positions)
@@ -71,10 +73,12 @@ class _FieldPool:
         vocabulary = self.vocabulary
         return np.array([vocabulary.setdefault(t, len(vocabulary)) for t in terms], dtype=np.uint64)
 
-    def write(self, out, name: str) -> None:
+    def sorted(self) -> "_SortedField":
+        """The postings sorted by (term, document), as a merge source."""
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.uint64)
         docs = np.concatenate(self.docs) if self.docs else np.zeros(0, np.int64)
-        tfs = np.concatenate(self.tfs).astype(np.int64) if self.frequencies and self.tfs else np.ones(len(keys), np.int64)
+        with_tfs = (self.frequencies or self.positions) and self.tfs
+        tfs = np.concatenate(self.tfs).astype(np.int64) if with_tfs else np.ones(len(keys), np.int64)
         terms = None
         if self.kind != GRAMS:  # vocabulary numbers -> ranks in the terms' byte order
             encoded = [t.encode("utf-8") for t in self.vocabulary]
@@ -90,24 +94,118 @@ class _FieldPool:
             places = np.concatenate(self.places) if self.places else np.zeros(0, np.uint32)
             starts = np.cumsum(tfs) - tfs
             tfs = tfs[order]
-            positions = places[_gather(starts[order], tfs)]
+            positions = places[_gather(starts[order], tfs)].astype(np.int64)
         else:
             tfs = tfs[order]
-        field = out.field(name, self.kind, self.frequencies, self.positions)
-        bounds = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)])) if keys.size else np.zeros(1, np.int64)
-        counts = np.diff(bounds)
+        bounds = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)])) if keys.size \
+            else np.zeros(1, np.int64)
         distinct = keys[bounds[:-1]]
-        # in pieces of whole terms, so that packing temporaries stay small
-        ends = np.searchsorted(bounds, np.arange(_CHUNK_POSTINGS, len(keys), _CHUNK_POSTINGS))
-        term_cuts = [0, *np.unique(ends).tolist(), len(distinct)]
-        position_ends = np.concatenate(([0], np.cumsum(tfs))) if positions is not None else None
-        for a, b in zip(term_cuts[:-1], term_cuts[1:]):
+        if terms is not None:
+            terms = [terms[int(k)] for k in distinct.tolist()]
+        self.keys, self.docs, self.tfs, self.places = [], [], [], []
+        return _SortedField(self.kind, self.positions, distinct, terms, bounds, docs, tfs, positions)
+
+
+class _SortedField:
+    """Postings in (term, document) order, with the interface of ``kb.termarrays.FieldArrays``
+    that merging uses (``keys`` or ``term``, ``slice``)."""
+
+    def __init__(self, kind, has_positions, keys, terms, starts, docs, tfs, positions):
+        self.kind, self.has_positions = kind, has_positions
+        self.keys, self._terms, self.starts = keys, terms, starts
+        self._docs, self._tfs, self._positions = docs, tfs, positions
+        self._position_starts = np.concatenate(([0], np.cumsum(tfs))) if positions is not None else None
+        self.position_starts = self._position_starts[starts] if positions is not None else None  # per term
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def term_list(self) -> list[bytes]:
+        return self._terms
+
+    def slice(self, a: int, b: int):
+        p0, p1 = int(self.starts[a]), int(self.starts[b])
+        positions = None
+        if self._positions is not None:
+            positions = self._positions[int(self._position_starts[p0]):int(self._position_starts[p1])]
+        return np.diff(self.starts[a:b + 1]), self._docs[p0:p1], self._tfs[p0:p1], positions
+
+
+def _term_list(field) -> list[bytes]:
+    if hasattr(field, "term_list"):
+        return field.term_list()
+    blob, offsets = field.term_bytes.tobytes(), field.term_offsets.tolist()
+    return [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, sources: list) -> None:
+    """Write one field from its sources (``(field, docmap or None)``, in document order), a range
+    of terms at a time: each source's postings of those terms decoded, renumbered, put in (term,
+    source) order, written; memory stays within a piece whatever the size of the sources."""
+    writer = out.field(name, kind, frequencies, positions)
+    sources = [(field, docmap) for field, docmap in sources if len(field)]
+    if not sources:
+        return
+    if kind == GRAMS:
+        union = sources[0][0].keys.astype(np.uint64)
+        for field, _ in sources[1:]:
+            union = np.union1d(union, field.keys)
+        maps = [np.searchsorted(union, field.keys).astype(np.int64) for field, _ in sources]
+        terms = None
+    else:
+        lists = [_term_list(field) for field, _ in sources]
+        terms = sorted(set().union(*lists))
+        number = {t: i for i, t in enumerate(terms)}
+        maps = [np.fromiter((number[t] for t in items), dtype=np.int64, count=len(items)) for items in lists]
+    # the work per term (postings, and positions), to cut the terms into pieces of similar size
+    work = np.zeros(len(terms) if terms is not None else len(union), dtype=np.int64)
+    for (field, _), where in zip(sources, maps):
+        counts = np.diff(field.starts.astype(np.int64))
+        work[where] += counts
+        if positions and field.has_positions:
+            work[where] += np.diff(field.position_starts.astype(np.int64))
+    cumulative = np.cumsum(work)
+    cuts = [0, *np.unique(np.searchsorted(cumulative, np.arange(_CHUNK_POSTINGS, int(cumulative[-1]) + 1,
+                                                                   _CHUNK_POSTINGS), side="right")).tolist(), len(work)]
+    for u0, u1 in zip(cuts[:-1], cuts[1:]):
+        if u0 >= u1:
+            continue
+        parts = []
+        for (field, docmap), where in zip(sources, maps):
+            a, b = int(np.searchsorted(where, u0)), int(np.searchsorted(where, u1))
             if a >= b:
                 continue
-            p0, p1 = int(bounds[a]), int(bounds[b])
-            piece_keys = distinct[a:b] if terms is None else [terms[int(k)] for k in distinct[a:b].tolist()]
-            field.add(piece_keys, counts[a:b], docs[p0:p1], tfs[p0:p1] if self.frequencies or self.positions else None,
-                      positions[int(position_ends[p0]):int(position_ends[p1])] if positions is not None else None)
+            counts, docs, tfs, places = field.slice(a, b)
+            term_of = np.repeat(where[a:b], counts)
+            if docmap is not None:
+                docs = docmap[docs]
+                live = docs >= 0
+                if not live.all():
+                    if places is not None:
+                        places = places[np.repeat(live, tfs)]
+                    term_of, docs, tfs = term_of[live], docs[live], tfs[live]
+            parts.append((term_of, docs, tfs, places))
+        if not parts:
+            continue
+        term_of = np.concatenate([p[0] for p in parts])
+        docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        tfs = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        order = np.argsort(term_of, kind="stable")  # sources are in document order: (term, document)
+        term_of, docs = term_of[order], docs[order]
+        places = None
+        if positions:
+            all_places = np.concatenate([p[3] for p in parts])
+            starts = np.cumsum(tfs) - tfs
+            tfs = tfs[order]
+            places = all_places[_gather(starts[order], tfs)]
+        else:
+            tfs = tfs[order]
+        if not term_of.size:
+            continue
+        bounds = np.concatenate(([0], np.flatnonzero(term_of[1:] != term_of[:-1]) + 1, [term_of.size]))
+        distinct = term_of[bounds[:-1]]
+        keys = union[distinct] if terms is None else [terms[t] for t in distinct.tolist()]
+        writer.add(keys, np.diff(bounds), docs, tfs if (frequencies or positions) else None, places)
 
 
 def _grouped_terms(numbers: np.ndarray):
@@ -142,25 +240,28 @@ def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
 
 
+
 class ArrayPool:
-    """The postings (as arrays) and per-document values of the documents a writer was given, for
-    the segment's term arrays. ``size``: postings and positions held (the ingest writes a segment
-    before it grows too big)."""
+    """The postings (as arrays) and per-document values of the documents a writer was given, and
+    the segments it merges, for the new segment's term arrays. ``size``: postings and positions
+    held in memory (the ingest writes a segment before it grows too big)."""
 
     def __init__(self, schema):
         self.schema = schema
         self.fields: dict[str, _FieldPool] = {}
+        self.sources: list[tuple] = []  # (TermArrays, docmap) of segments being merged, in document order
         self.lengths: dict[str, list] = defaultdict(list)  # field -> [(docnum, length byte)]
         self.numbers: dict[str, list] = defaultdict(list)  # field -> [(docnum, value)]
         self.size = 0
+        self._merged_docs = False
 
     def _field(self, name: str) -> _FieldPool:
         pool = self.fields.get(name)
         if pool is None:
-            field = self.schema[name]
-            kind = getattr(field, "kind", "terms")
-            pool = self.fields[name] = _FieldPool(kind, getattr(field, "frequencies", False),
-                                                  getattr(field, "positions", False))
+            if self._merged_docs:
+                raise RuntimeError("documents are added before segments are merged in (document order)")
+            kind, frequencies, positions = _field_format(self.schema, name)
+            pool = self.fields[name] = _FieldPool(kind, frequencies, positions)
         return pool
 
     def add_grams(self, name: str, docnum: int, keys: np.ndarray, tfs: np.ndarray, positions: np.ndarray | None):
@@ -195,37 +296,28 @@ class ArrayPool:
         self.numbers[name].append((docnum, value))
 
     def add_segment(self, arrays, docmap: np.ndarray, lengths: dict, numbers: dict) -> None:
-        """A whole segment's postings (its ``kb.termarrays.TermArrays``), its documents renumbered
-        by ``docmap`` (old number -> new one, -1 for a deleted document)."""
-        for name in self.schema.names():
-            field = arrays.field(name)
-            if field is None or not len(field):
-                continue
-            term_of, docs, tfs, positions = field.all_postings()
-            new_docs = docmap[docs]
-            live = new_docs >= 0
-            pool = self._field(name)
-            if pool.kind == GRAMS:
-                keys = field.keys[term_of]
-            else:
-                keys = pool.numbers([field.term(t).decode("utf-8") for t in range(len(field))])[term_of]
-            if positions is not None and not live.all():
-                positions = positions[np.repeat(live, tfs)]
-            pool.add(keys[live], new_docs[live], tfs[live].astype(np.uint32),
-                     positions.astype(np.uint32) if positions is not None else None)
-            self.size += int(live.sum()) + (len(positions) if positions is not None else 0)
+        """A whole segment to merge in (its ``kb.termarrays.TermArrays``), its documents renumbered
+        by ``docmap`` (old number -> new one, -1 for a deleted document): read when written."""
+        self._merged_docs = True
+        self.sources.append((arrays, np.asarray(docmap, dtype=np.int64)))
+        kept = docmap >= 0
         for name, values in lengths.items():
-            kept = docmap >= 0
             self.lengths[name].extend(zip(docmap[kept].tolist(), values[kept].tolist()))
         for name, values in numbers.items():
-            kept = docmap >= 0
             self.numbers[name].extend(zip(docmap[kept].tolist(), values[kept].tolist()))
 
     def write(self, file, doc_count: int) -> None:
         """The segment's term arrays file (``doc_count`` documents)."""
         out = TermArraysWriter(file, doc_count)
-        for name in sorted(self.fields):
-            self.fields[name].write(out, name)
+        names = set(self.fields) | {name for arrays, _ in self.sources for name in arrays.fieldnames()}
+        for name in sorted(names):
+            sources = []
+            if name in self.fields:
+                sources.append((self.fields.pop(name).sorted(), None))
+            sources += [(arrays.field(name), docmap) for arrays, docmap in self.sources if arrays.has_field(name)]
+            first = sources[0][0]
+            kind, frequencies, positions = _field_format(self.schema, name, first)
+            _merge_field(out, name, kind, frequencies, positions, sources)
         for name, pairs in sorted(self.lengths.items()):
             values = np.zeros(doc_count, dtype=np.uint8)
             if pairs:
@@ -242,9 +334,19 @@ class ArrayPool:
 
     def cleanup(self):
         self.fields.clear()
+        self.sources.clear()
         self.lengths.clear()
         self.numbers.clear()
         self.size = 0
+        self._merged_docs = False
+
+
+def _field_format(schema, name: str, existing=None) -> tuple[str, bool, bool]:
+    """(kind, frequencies, positions) of a field: from the schema, else as a merged segment kept it."""
+    if name in schema:
+        field = schema[name]
+        return getattr(field, "kind", "terms"), getattr(field, "frequencies", False), getattr(field, "positions", False)
+    return existing.kind, getattr(existing, "frequencies", True), existing.has_positions
 
 
 # --- the keyword fields Whoosh indexes, in its W3 format -------------------------------------------------
