@@ -45,7 +45,7 @@ class IndexOutdated(IndexDamaged):
 
 def outdated_message(where) -> str:
     return (f"the index in {where} was made by an older version of kb (index format 1; this version "
-            f"reads format {SCHEMA_VERSION}): re-ingest the documents — move the folder aside (its "
+            f"reads format {SCHEMA_VERSION}): rebuild it with `kb upgrade` (from its stored texts, no source files needed), or re-ingest: move the folder aside (its "
             "originals/ folder keeps a copy of every file) and run `kb ingest` again")
 
 

@@ -66,6 +66,15 @@ def set_fields(args: argparse.Namespace) -> int:
     return 0
 
 
+def upgrade(args: argparse.Namespace) -> int:
+    from kb.maintain import upgrade as upgrade_index
+
+    open_kb(args)
+    count = upgrade_index(index_path(args), report=lambda line: print(line, file=sys.stderr))
+    print(f"upgrade: {count} documents rebuilt in the current index format", file=sys.stderr)
+    return 0
+
+
 def register(subparsers) -> None:
     r = subparsers.add_parser("remove", help="remove documents by id or source path",
                               description="Take documents out of the index (their originals stay in the store).",
@@ -82,6 +91,13 @@ def register(subparsers) -> None:
                                "Corrections made by staff (kb set) are kept.")
     add_index_option(rx)
     rx.set_defaults(run=reextract)
+
+    up = subparsers.add_parser("upgrade", help="rebuild an index made by an older version, from its stored texts",
+                               description="Rebuild an index made by an older version of kb in the current format, "
+                               "from the texts and metadata it stores: no source files needed, corrections and "
+                               "users kept; the old folder is kept beside it until you remove it.")
+    add_index_option(up)
+    up.set_defaults(run=upgrade)
 
     st = subparsers.add_parser("set", help="correct a document's metadata (wins over extraction, kept on reextract)",
                                description="Correct a document's metadata. A correction wins over what is extracted "
