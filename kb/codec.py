@@ -95,6 +95,13 @@ class StoredReader(W3PerDocReader):
         raw = self._stored.raw(docnum)
         return pickle.loads(zlib.decompress(raw)) if raw else {}
 
+    def stored_pickle(self, docnum) -> bytes:
+        """The stored fields' pickle, decompressed (b"": none)."""
+        if self._stored is None:
+            return pickle.dumps(super().stored_fields(docnum))
+        raw = self._stored.raw(docnum)
+        return zlib.decompress(raw) if raw else b""
+
     def stored_raw(self, docnum) -> tuple[bytes, bytes]:
         """(the stored fields' bytes, the text's), compressed as written: for merges."""
         return (self._stored.raw(docnum) if self._stored else b"", self._text.raw(docnum) if self._text else b"")

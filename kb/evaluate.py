@@ -15,6 +15,7 @@ import numpy as np
 
 from kb import analysis, scoring
 from kb.query import ParsedQuery, Term, parse
+from kb.postings import key_docs
 from kb.snapshot import Snapshot
 
 
@@ -111,7 +112,7 @@ class Evaluator:
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
             if not starts.size:
                 break
-        docs, counts = np.unique(starts >> 32, return_counts=True)
+        docs, counts = key_docs(starts)
         if known_docs.size:
             docs, counts = np.concatenate((known_docs, docs)), np.concatenate((known_counts, counts))
         return docs, counts, candidates

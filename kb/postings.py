@@ -20,7 +20,8 @@ from kb import scoring
 from kb.whoosh_adapter import segments_of
 from kb.writer import LENGTH_OF_BYTE
 
-_CACHE_SIZE = 512
+_CACHE_TERMS = 4096  # decoded posting lists kept per generation (each cache), and their bytes at most
+_CACHE_BYTES = 64 << 20
 _NO_IDS = np.zeros(0, dtype=np.int64)
 
 
@@ -40,12 +41,25 @@ class TermPostings:
 EMPTY = TermPostings(_NO_IDS, np.zeros(0), None)
 
 
-class _LRU:
-    """A small least-recently-used cache, safe to share between threads."""
+def key_docs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, occurrences) of sorted keys ``docnum << 32 | start`` (a run-length count: no
+    sort, no hashing)."""
+    if not keys.size:
+        return _NO_IDS, _NO_IDS
+    docs = keys >> 32
+    if keys.size > 1 and (docs[1:] < docs[:-1]).any():  # not sorted after all: count the slow way
+        return np.unique(docs, return_counts=True)
+    firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return docs[firsts], np.diff(np.append(firsts, docs.size))
 
-    def __init__(self, size: int):
-        self.size = size
+
+class LRU:
+    """A least-recently-used cache bounded by entries and by bytes, safe to share between threads."""
+
+    def __init__(self, size: int, max_bytes: int = 1 << 62):
+        self.size, self.max_bytes = size, max_bytes
         self._items: OrderedDict = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key):
@@ -53,14 +67,19 @@ class _LRU:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-            return found
+                return found[0]
+            return None
 
-    def put(self, key, value):
+    def put(self, key, value, nbytes: int = 0):
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (value, nbytes)
+            self._bytes += nbytes
+            while self._items and (len(self._items) > self.size or self._bytes > self.max_bytes):
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
 
 class Postings:
@@ -73,8 +92,8 @@ class Postings:
         self.doc_count = searcher.doc_count()
         self.max_docnum = searcher.doc_count_all()  # docnums are below this (deleted ones included)
         self.offsets = np.array([seg.offset for seg in self.segments], dtype=np.int64)
-        self._local = _LRU(_CACHE_SIZE)
-        self._global = _LRU(_CACHE_SIZE)
+        self._local = LRU(_CACHE_TERMS, _CACHE_BYTES)
+        self._global = LRU(_CACHE_TERMS, _CACHE_BYTES)
         self._lengths: dict[str, tuple] = {}
 
     def _segment_postings(self, fieldname: str, term: str) -> list:
@@ -91,7 +110,7 @@ class Postings:
                 if t >= 0:
                     ids, tfs = field.postings(t)
                     found.append((seg, field, t, ids, tfs))
-            self._local.put(key, found)
+            self._local.put(key, found, sum(16 * len(item[3]) for item in found))
         return found
 
     def read(self, fieldname: str, term: str, values: bool = False) -> TermPostings:
@@ -113,7 +132,7 @@ class Postings:
             result = TermPostings(ids_parts[0], tf_parts[0].astype(np.float64))
         else:
             result = TermPostings(np.concatenate(ids_parts), np.concatenate(tf_parts).astype(np.float64))
-        self._global.put(key, result)
+        self._global.put(key, result, 16 * len(result))
         return result
 
     def start_keys(self, fieldname: str, term: str, docs: np.ndarray, offset: int) -> np.ndarray:

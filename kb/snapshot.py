@@ -12,15 +12,18 @@ moved on to a newer generation and the last request using it has let go (``acqui
 
 from __future__ import annotations
 
+import pickle
 import threading
 from functools import cached_property
 
 import numpy as np
 
-from kb.postings import Postings
-from kb.whoosh_adapter import stored_fields, stored_text
+from kb.postings import LRU, Postings
+from kb.whoosh_adapter import stored_pickle, stored_text
 
 WORDS_CONTAINING = 12  # words that contain a query string, used to skip position checks
+_STORED_CACHE = 4096  # documents' stored fields kept decoded per generation
+_TEXT_CACHE_BYTES = 32 << 20  # and texts, up to this many bytes
 
 
 class Snapshot:
@@ -41,6 +44,8 @@ class Snapshot:
         self._retired = False
         self._closed = False
         self._state = threading.Lock()
+        self._stored = LRU(_STORED_CACHE, _TEXT_CACHE_BYTES)
+        self._texts = LRU(_STORED_CACHE, _TEXT_CACHE_BYTES)
 
     # -- lifetime
 
@@ -74,16 +79,25 @@ class Snapshot:
     # -- documents
 
     def stored(self, docnum: int, text: bool = False) -> dict:
-        """A document's stored fields (and its text, if asked), read thread-safely."""
-        seg, local = self.postings.segment_of(docnum)
-        found = dict(stored_fields(seg.reader, local))
+        """A document's stored fields (and its text, if asked), read thread-safely; fresh objects
+        each time (decompressed bytes are cached, for the hits that come back query after query)."""
+        raw = self._stored.get(docnum)
+        if raw is None:
+            seg, local = self.postings.segment_of(docnum)
+            raw = stored_pickle(seg.reader, local)
+            self._stored.put(docnum, raw, len(raw))
+        found = pickle.loads(raw) if raw else {}
         if text:
-            found["text"] = stored_text(seg.reader, local)
+            found["text"] = self.text(docnum)
         return found
 
     def text(self, docnum: int) -> str:
-        seg, local = self.postings.segment_of(docnum)
-        return stored_text(seg.reader, local)
+        found = self._texts.get(docnum)
+        if found is None:
+            seg, local = self.postings.segment_of(docnum)
+            found = stored_text(seg.reader, local)
+            self._texts.put(docnum, found, 2 * len(found))
+        return found
 
     def docnum_of(self, fieldname: str, value: str) -> int | None:
         """The live document with this value of an identifier field (``id``, ``path``), or None."""

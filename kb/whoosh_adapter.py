@@ -126,6 +126,17 @@ def stored_fields(reader, docnum: int) -> dict:
     return reader._perdoc.stored_fields(docnum)
 
 
+def stored_pickle(reader, docnum: int) -> bytes:
+    """A document's stored fields but the text, as their decompressed pickle (``stored_fields`` is
+    ``pickle.loads`` of it)."""
+    perdoc = reader._perdoc
+    if hasattr(perdoc, "stored_pickle"):
+        return perdoc.stored_pickle(docnum)
+    import pickle
+
+    return pickle.dumps(perdoc.stored_fields(docnum))
+
+
 def stored_text(reader, docnum: int) -> str:
     perdoc = reader._perdoc
     return perdoc.stored_text(docnum) if hasattr(perdoc, "stored_text") else ""
@@ -220,12 +231,14 @@ class _CountingFile:
 
 
 # Merge policy: segments are grouped in size tiers (a factor MERGE_FACTOR apart, by the size of their
-# term arrays); a commit merges the smallest tier that holds MERGE_FACTOR segments, or every segment
-# far smaller than the largest (tails of ingest runs, uploads), into one. Segments above MERGE_MAX
-# bytes are left alone (a merge holds its segments' postings in memory).
+# term arrays). A merge takes the segments far smaller than the largest (tails of ingest runs,
+# uploads) and the smallest tier that holds MERGE_FACTOR segments, up to MERGE_MAX bytes in all
+# (a merge maps its sources and holds a range of terms at a time); segments of MERGE_MAX or more
+# are left alone. After a commit, merges go on one at a time while there is something to merge.
 MERGE_FACTOR = 4
 MERGE_MAX = 400 * 2**20
 _TAIL = 1 / 16
+_MERGES_AFTER_COMMIT = 16
 
 
 def _segment_bytes(storage, segment) -> int:
@@ -235,31 +248,33 @@ def _segment_bytes(storage, segment) -> int:
         return 0
 
 
+def merge_plan(storage, segments) -> list:
+    """The segments the next merge takes (none, or at least two)."""
+    sizes = {id(s): _segment_bytes(storage, s) for s in segments}
+    candidates = sorted((s for s in segments if sizes[id(s)] < MERGE_MAX), key=lambda s: sizes[id(s)])
+    if len(candidates) < 2:
+        return []
+    largest = max(sizes.values())
+    chosen = [s for s in candidates if sizes[id(s)] < largest * _TAIL]
+    tiers: dict[int, list] = {}
+    for s in candidates:
+        if sizes[id(s)] >= largest * _TAIL:
+            tiers.setdefault(int(np.log(max(sizes[id(s)], 1)) / np.log(MERGE_FACTOR)), []).append(s)
+    for tier in sorted(tiers):
+        if len(tiers[tier]) >= MERGE_FACTOR:
+            chosen += tiers[tier]
+            break
+    kept, total = [], 0
+    for s in chosen:  # never more than MERGE_MAX at once
+        if total + sizes[id(s)] <= MERGE_MAX or not kept:
+            kept.append(s)
+            total += sizes[id(s)]
+    return kept if len(kept) >= 2 else []
+
+
 def merge_policy(writer, segments):
     """Whoosh's merge-policy interface: merge some of ``segments`` into ``writer``; returns the rest."""
-    sizes = {id(s): _segment_bytes(writer.storage, s) for s in segments}
-    candidates = sorted((s for s in segments if sizes[id(s)] < MERGE_MAX), key=lambda s: sizes[id(s)])
-    chosen: list = []
-    if candidates:
-        largest = max(sizes.values())
-        tails = [s for s in candidates if sizes[id(s)] < largest * _TAIL]
-        if len(tails) >= 2:
-            chosen = tails
-        else:
-            tiers: dict[int, list] = {}
-            for s in candidates:
-                tiers.setdefault(int(np.log(max(sizes[id(s)], 1)) / np.log(MERGE_FACTOR)), []).append(s)
-            for tier in sorted(tiers):
-                if len(tiers[tier]) >= MERGE_FACTOR:
-                    chosen = tiers[tier]
-                    break
-        total = 0
-        kept = []
-        for s in chosen:  # never more than MERGE_MAX at once
-            if total + sizes[id(s)] <= MERGE_MAX or not kept:
-                kept.append(s)
-                total += sizes[id(s)]
-        chosen = kept if len(kept) >= 2 else []
+    chosen = merge_plan(writer.storage, segments)
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
@@ -281,6 +296,7 @@ class FastWriter(SegmentWriter):
         # on demand.
         kwargs.setdefault("compound", False)
         super().__init__(ix, **kwargs)
+        self._ix = ix
         for structfile in (self.fieldwriter._postfile, self.fieldwriter._tindex.dbfile):
             structfile.file = _CountingFile(structfile.file)
         self.pool = GroupedPool()
@@ -308,6 +324,22 @@ class FastWriter(SegmentWriter):
     def _close_segment(self):
         super()._close_segment()
         self.arrays.cleanup()
+
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        super().commit(mergetype=mergetype, optimize=optimize, merge=merge)
+        if not mergetype and not optimize and (merge if merge is not None else self.merge):
+            merge_more(self._ix)
+
+    def _commit_merged(self) -> None:
+        """Commit one merge of the policy's choice (nothing else)."""
+        self._check_state()
+        final = merge_policy(self, list(self.segments))
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(final)
+        self._finish()
 
     def _merge_segments(self, mergetype, optimize, merge):
         """Whoosh's merge step with our policies (``merge_policy``; all of them for ``optimize``)."""
@@ -337,6 +369,8 @@ class FastWriter(SegmentWriter):
         final.extend(segments)
         self._commit_toc(final)
         self._finish()
+        if merge:
+            merge_more(self._ix)
 
     def add_document(self, **fields_):
         """Whoosh's add_document for our fields: analysed ones to the term arrays, keyword ones to
@@ -461,6 +495,30 @@ class FastWriter(SegmentWriter):
             arrays_file.close()
 
 
+def merge_more(ix, limit: int = _MERGES_AFTER_COMMIT) -> int:
+    """Merge, one commit at a time, while the policy finds something to merge and no other writer
+    wants the index (a commit merges into one segment only); returns the merges done."""
+    from whoosh.index import LockError
+
+    done = 0
+    while done < limit:
+        try:
+            writer = FastWriter(ix)  # no waiting: another writer's commit will merge in its turn
+        except LockError:
+            break
+        if not merge_plan(writer.storage, writer.segments):
+            writer.cancel()
+            break
+        try:
+            writer._commit_merged()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        done += 1
+    return done
+
+
 def _raw_writer(column_writer):
     """The bytes writer under a column writer (a pickling or compressing wrapper's child)."""
     return getattr(column_writer, "_child", column_writer)
@@ -503,5 +561,6 @@ def finalize_segment(writer: FastWriter):
     return segment
 
 
-__all__ = ["SegmentView", "segments_of", "segment_id", "segment_file", "term_arrays", "stored_fields", "stored_text",
+__all__ = ["SegmentView", "segments_of", "segment_id", "segment_file", "term_arrays", "stored_fields", "stored_pickle",
+           "stored_text",
            "segment_postings", "FastWriter", "KBCodec", "finalize_segment", "merge_policy", "BLOCK", "INLINE_MAX"]
