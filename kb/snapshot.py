@@ -166,9 +166,9 @@ class Snapshot:
 
     @cached_property
     def _vocabulary(self) -> str:
-        """Every body word, one per line, in one string (searched with str.find: one C-level scan)."""
-        words = self.postings.lexicon("body")
-        return "\n" + "\n".join(sorted(w.decode("utf-8") for w in words)) + "\n"
+        """Every body word, one per line, in one string (searched with str.find: one C-level scan;
+        a word in several segments is there several times, which the search does not mind)."""
+        return "\n" + b"".join(seg.arrays.lines("body") for seg in self.postings.segments).decode("utf-8")
 
     def words_containing(self, string: str, limit: int = WORDS_CONTAINING) -> list[str]:
         """Up to ``limit`` body words that contain ``string``, shortest (usually commonest) first."""
