@@ -157,7 +157,13 @@ class SegmentWorkers:
         segments = []
         for _ in self.inboxes:
             while True:
-                message = self.outbox.get()
+                try:
+                    message = self.outbox.get(timeout=_POLL_SECONDS * 5)
+                except queue.Empty:  # a worker that died while writing its segment never answers
+                    dead = [p.name for p in self.processes if not p.is_alive()]
+                    if dead:
+                        raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died while writing a segment")
+                    continue
                 if message[0] == "segments":
                     segments.extend(message[2])
                     break

@@ -18,6 +18,10 @@ the quantised field lengths BM25 uses and the numeric fields' values.
 
 Layout: ``KBT2``; arrays, each 8-byte aligned, in the machine's byte order; a JSON header naming
 each array's offset, type and length; the header's length (uint32); ``KBT2``.
+
+Why this module is long: the file format is one concept (writing it, reading it, looking a term up
+in it, decoding a term's postings block-wise) and its writer and reader must change together;
+split, a format change would touch two modules that only make sense side by side.
 """
 
 from __future__ import annotations

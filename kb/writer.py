@@ -12,6 +12,10 @@ deletions, the other identifiers and the facets for its document lookups), a few
 ``GroupedPool`` keeps them grouped per term in flat lists, and each term's W3 blocks and table
 entry are written directly (``blocks_entry``, ``inlined_entry``: the bytes Whoosh's W3 writer
 objects would produce; ``tests/test_writer.py`` holds them equal).
+
+Why this module is long: the two pools and the W3 bytes they end in are the one place where a
+segment's postings take their final shape; the W3 byte layout is Whoosh's, written out in full so
+no per-posting Whoosh object is made, and it only reads right next to the pool that feeds it.
 """
 
 from __future__ import annotations
