@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     if sections & {"latency", "recall"}:
         opened = open_engines(engines, work)
         if "latency" in sections:
-            report["latency"] = latency_section(opened, queries)
+            report["latency"] = latency_section(opened, queries, budget_s=20.0 if quick else 90.0)
             naive_top10 = report["latency"].get("naive", {}).get("top10", {}).get("p95_ms")
             if naive_top10:
                 for name, r in report["latency"].items():
