@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,12 +111,15 @@ def snippet(text: str, strings: tuple[str, ...], words: tuple[str, ...] = (), fr
 
 def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[tuple[int, int]]:
     """Non-overlapping windows that cover the most distinct matched strings, in text order."""
+    # spans come in text order without overlaps, so those ending inside a window are a run: its end by bisection
+    keys = [text[s.start:s.end].lower() for s in spans]
+    ends = [s.end for s in spans]
     scored = []
     for i, span in enumerate(spans):
         a = max(0, span.start - width // 3)
         b = min(len(text), a + width)
-        distinct = {text[s.start:s.end].lower() for s in spans[i:i + 12] if s.end <= b}
-        scored.append((len(distinct), -i, a, b))
+        distinct = len(set(keys[i:bisect_right(ends, b, i, min(i + 12, len(spans)))]))
+        scored.append((distinct, -i, a, b))
     scored.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for _, _, a, b in scored:

@@ -45,6 +45,17 @@ def test_version_and_help():
         assert "--index" in helped.stdout or sub == "users"
 
 
+def test_a_built_in_command_loads_no_plugins(index):
+    """kb search starts without scanning entry points or importing the web package (Flask): a third
+    of the command's cold start; kb --help still lists serve, the plugin."""
+    code = ("import sys; from kb.cli import main; main(['search', '乡村振兴', '--index', sys.argv[1], '--limit', '1']);"
+            "print('FLASK' if 'flask' in sys.modules else 'NO FLASK')")
+    done = subprocess.run([sys.executable, "-c", code, index], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip().endswith("NO FLASK"), done.stderr
+    assert "serve" in kb("--help").stdout
+
+
 def test_every_option_of_search_is_explained():
     text = kb("search", "--help").stdout
     import re
