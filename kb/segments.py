@@ -137,17 +137,21 @@ class SegmentWorkers:
     def next_result(self):
         """``(seq, doc_id, error, warnings)`` of the next finished document."""
         while True:
-            try:
-                message = self.outbox.get(timeout=_POLL_SECONDS * 5)
-            except queue.Empty:
-                dead = [p.name for p in self.processes if not p.is_alive()]
-                if dead:
-                    raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died unexpectedly")
-                continue
+            message = self._receive("unexpectedly")
             if message[0] == "done":
                 _, seq, doc_id, error, warnings = message
                 self.in_flight[self.owner.pop(seq)] -= 1
                 return seq, doc_id, error, warnings
+
+    def _receive(self, doing: str):
+        """The next message from the workers; a worker that died never answers, so waiting polls."""
+        while True:
+            try:
+                return self.outbox.get(timeout=_POLL_SECONDS * 5)
+            except queue.Empty:
+                dead = [p.name for p in self.processes if not p.is_alive()]
+                if dead:
+                    raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died {doing}")
 
     def collect_segments(self) -> list:
         """Every worker's finished segments (call when nothing is in flight)."""
@@ -157,13 +161,7 @@ class SegmentWorkers:
         segments = []
         for _ in self.inboxes:
             while True:
-                try:
-                    message = self.outbox.get(timeout=_POLL_SECONDS * 5)
-                except queue.Empty:  # a worker that died while writing its segment never answers
-                    dead = [p.name for p in self.processes if not p.is_alive()]
-                    if dead:
-                        raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died while writing a segment")
-                    continue
+                message = self._receive("while writing a segment")
                 if message[0] == "segments":
                     segments.extend(message[2])
                     break

@@ -56,15 +56,17 @@ def _plugins():
     return registers
 
 
-def parser(with_plugins: bool = True) -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``kb`` parser; subcommands from other packages are added unless ``command`` is built in
+    (scanning entry points and importing the web package, Flask, would cost a third of a built-in
+    command's cold start)."""
     p = Parser(prog=PROG, description="A searchable knowledge base for Chinese documents.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"{PROG} {kb.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
-    p.builtin_commands = frozenset(sub.choices)
-    if with_plugins:
+    if command not in sub.choices:
         for register in _plugins():
             register(sub)
     return p
@@ -77,11 +79,8 @@ def _command_of(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    # A built-in command needs no plugins: scanning entry points and importing the web package
-    # (Flask) would cost a third of the command line's cold start.
-    builtin = parser(with_plugins=False)
     try:
-        args = (builtin if _command_of(argv) in builtin.builtin_commands else parser()).parse_args(argv)
+        args = parser(_command_of(argv)).parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
         return EXIT_USAGE if exc.code not in (0, None) else 0
     return run_guarded(args.run, args)
