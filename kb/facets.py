@@ -88,9 +88,17 @@ class Facet:
         """The documents with any of ``values`` (a mask over docnums)."""
         raise NotImplementedError
 
-    def count(self, snap, docs: np.ndarray, in_result: np.ndarray) -> dict[str, int]:
-        """Documents per value over a result set (``docs``, and the same as a mask)."""
+    def count(self, snap, docs: np.ndarray, in_result: np.ndarray, limit: int | None = None,
+              keep: list | None = None) -> "Counts":
+        """Documents per value over a result set (``docs``, and the same as a mask), most first;
+        at most ``limit`` values (None: all) besides those in ``keep`` (selected filter values)."""
         raise NotImplementedError
+
+
+class Counts(dict):
+    """A facet's counts, value -> documents, most first; ``more``: values left out by a limit."""
+
+    more = 0
 
 
 class KeywordFacet(Facet):
@@ -112,12 +120,19 @@ class KeywordFacet(Facet):
     def select(self, snap, values):
         return snap.mask(np.concatenate([snap.docs_with(self.field, str(value)) for value in values]))
 
-    def count(self, snap, docs, in_result):
+    def count(self, snap, docs, in_result, limit=None, keep=None):
         names, name_order, entry_docs, entry_values = snap.facet_entries(self.field)
         counts = np.bincount(entry_values[in_result[entry_docs]], minlength=len(names))
         present = np.flatnonzero(counts)
         present = present[np.lexsort((name_order[present], -counts[present]))]  # most first, then by name
-        return {names[i]: n for i, n in zip(present.tolist(), counts[present].tolist())}
+        shown = present if limit is None else present[:limit]
+        # a dict of every value is most of the cost when there are thousands (topics): build the shown ones
+        found = Counts((names[i], n) for i, n in zip(shown.tolist(), counts[shown].tolist()))
+        if len(shown) < len(present):
+            left_out = {names[i]: int(counts[i]) for i in present[len(shown):].tolist()} if keep else {}
+            found.update((str(v), left_out[str(v)]) for v in keep or () if str(v) in left_out)
+            found.more = len(present) - len(found)
+        return found
 
 
 class NumericFacet(Facet):
@@ -175,10 +190,11 @@ class NumericFacet(Facet):
         column = self.column(snap)
         return (column > 0) & (column >= (low if low is not None else self.low)) & (column <= (high if high is not None else self.high))
 
-    def count(self, snap, docs, in_result):
+    def count(self, snap, docs, in_result, limit=None, keep=None):
+        # every value, whatever the limit: a year per bar of the timeline, a few dozen at most
         column = self.column(snap)[docs]
         values, counts = np.unique(column[column > 0], return_counts=True)
-        return {str(v): n for v, n in sorted(zip(values.tolist(), counts.tolist()), reverse=True)}
+        return Counts((str(v), n) for v, n in sorted(zip(values.tolist(), counts.tolist()), reverse=True))
 
     def parse_range(self, spec: str | None) -> tuple[int | None, int | None]:
         """``2018-2021``, ``2018-``, ``-2021`` or ``2020`` -> (from, to); a reversed range is an error."""
@@ -311,11 +327,19 @@ def allowed(snap, filters: dict[str, list], year_range: tuple[int | None, int | 
     return np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
 
 
-def count(snap, docs: np.ndarray) -> dict[str, dict[str, int]]:
+def count(snap, docs: np.ndarray, limit: int | None = None, keep: dict | None = None) -> dict[str, Counts]:
     """Every facet's counts over a result set: array counting over every (document, value) pair,
-    a cost that hardly grows with the number of matches."""
+    a cost that hardly grows with the number of matches. ``limit``: at most this many values of a
+    keyword facet (its most frequent; the year's are all kept), plus its values in ``keep`` (facet
+    name -> values: the selected filters, always shown); ``Counts.more`` says how many were left out."""
     in_result = snap.mask(docs)
-    return {name: facet.count(snap, docs, in_result) for name, facet in FACETS.items()}
+    keep = keep or {}
+    return {name: facet.count(snap, docs, in_result, limit, keep.get(name)) for name, facet in FACETS.items()}
+
+
+def truncated(counts: dict[str, dict]) -> dict[str, int]:
+    """Facet name -> values a limit left out of its counts (only facets that lost some)."""
+    return {name: c.more for name, c in counts.items() if getattr(c, "more", 0)}
 
 
 def hit_values(stored: dict) -> dict[str, list]:

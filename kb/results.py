@@ -68,6 +68,7 @@ class Results:
             "took_ms": round(self.took_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets,
+            "facets_truncated": kbfacets.truncated(self.facets),  # values a facet_limit left out
             "expansions": self.expansions,
             "collapse": self.collapse,
         }

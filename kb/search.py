@@ -147,14 +147,15 @@ class KnowledgeBase:
                sort: str = "relevance", page: int = 1, page_size: int = 10, like: bool = False,
                within: set[str] | None = None, snippets: bool = True, exclude: set[str] | None = None,
                facets: bool = True, clearance: int | None = None, synonyms: bool = True,
-               collapse: str | None = None) -> Results:
+               collapse: str | None = None, facet_limit: int | None = None) -> Results:
         """Run a query. ``filters`` maps facet names to values (OR within a facet, AND across);
         ``years`` is a range; ``like`` treats the query as a passage; ``within`` limits to ids and
         ``exclude`` leaves ids out; ``snippets``/``facets`` can be skipped when not shown;
         ``clearance`` (an access rank, ``kb.access``) hides what it may not see from everything
         returned, counts included (None: no limit); ``synonyms``: unquoted terms also find their
         other forms (kb/data/synonyms.txt); ``collapse="versions"``: one hit per version group
-        (its most recent matching member; ``kb.versions``)."""
+        (its most recent matching member; ``kb.versions``). ``facet_limit``: at most this many
+        values per keyword facet, its most frequent (and the filtered ones; None: all)."""
         started = time.perf_counter()
         try:
             page, page_size = int(page), int(page_size)
@@ -166,7 +167,7 @@ class KnowledgeBase:
             run = self._run(query, filters, years, sort, like, within, exclude, clearance, synonyms, collapse)
             start = (page - 1) * page_size
             hits = [hit(run, i, snippets) for i in range(start, min(start + page_size, len(run)))]
-            counts = kbfacets.count(run.snap, run.ranked.docs) if facets else {}
+            counts = kbfacets.count(run.snap, run.ranked.docs, facet_limit, filters) if facets else {}
         return Results(query=query, total=len(run), hits=hits, facets=counts, page=page,
                        page_size=page_size, sort=sort, took_ms=(time.perf_counter() - started) * 1000,
                        terms=list(run.strings), expansions=run.expansions, collapse=collapse)

@@ -90,3 +90,30 @@ def test_every_facet_is_declared_once():
     assert len({f.field for f in FACETS.values()}) == len(FACETS)
     with pytest.raises(ValueError):
         kbfacets.register(KeywordFacet("county", "x", "x", "x"))
+
+
+def test_a_facet_limit_keeps_the_most_frequent_values_and_the_selected_ones(colour_index):
+    counts = colour_index.search("", facet_limit=1).facets
+    assert counts["colour"] == {"红": 2} and counts["colour"].more == 2  # 红 and 蓝 tie at 2: by name
+    assert kbfacets.truncated(counts)["colour"] == 2
+    assert len(counts["year"]) == 4  # every year: the timeline needs them all
+    selected = colour_index.search("", filters={"colour": ["绿"]}, facet_limit=0).facets["colour"]
+    assert selected == {"绿": 1} and selected.more == 1  # the filtered value is always counted
+    assert colour_index.search("").facets["colour"].more == 0
+
+
+def test_the_api_limits_facet_values_as_asked(colour_index):
+    from web import create_app
+
+    client = create_app({"TESTING": True, "KB_INDEX": str(colour_index.index_dir)}).test_client()
+    data = client.get("/api/search?facet_size=1").get_json()
+    assert data["facets"]["colour"] == {"红": 2} and data["facets_truncated"]["colour"] == 2
+    data = client.get("/api/search").get_json()  # the default (30) holds all three
+    assert len(data["facets"]["colour"]) == 3 and "colour" not in data["facets_truncated"]
+    assert len(client.get("/api/search?facet_size=max").get_json()["facets"]["colour"]) == 3
+    assert client.get("/api/facets?facet_size=2").get_json()["facets_truncated"]["colour"] == 1
+    assert client.get("/api/facets").get_json()["facets_truncated"] == {}  # all, unless asked
+    bad = client.get("/api/search?facet_size=-1")
+    assert bad.status_code == 400 and "facet_size" in bad.get_json()["error"]
+    names = {p["name"] for p in client.get("/api/openapi.json").get_json()["paths"]["/api/search"]["get"]["parameters"]}
+    assert "facet_size" in names

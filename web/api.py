@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from kb import facets as kbfacets
 from kb.facets import FACETS, public_fields
 from web import audit, auth, security, uploads
 from web import params as webparams
@@ -19,7 +20,7 @@ def search():
     params = webparams.parse(request.args)
     if not has_index():
         return {"query": params.q, "total": 0, "hits": [], "facets": {}, "mode": params.mode}
-    results = kb().search(**params.search_kwargs())
+    results = kb().search(**params.search_kwargs(), facet_limit=webparams.facet_limit(params, webparams.DEFAULT_FACET_SIZE))
     audit.record("search", query=params.q[:200], mode=params.mode, filters=params.filters,
                  years=[params.year_from, params.year_to], total=results.total, api=True)
     data = results.to_dict()
@@ -34,7 +35,8 @@ def facets():
     if not has_index():
         return {"facets": {}}
     params.page, params.size = 1, 1
-    return {"facets": kb().search(**params.search_kwargs(), snippets=False).facets}
+    results = kb().search(**params.search_kwargs(), snippets=False, facet_limit=webparams.facet_limit(params, None))
+    return {"facets": results.facets, "facets_truncated": kbfacets.truncated(results.facets)}
 
 
 @bp.get("/doc/<doc_id>")

@@ -23,6 +23,7 @@ from web.helpers import document_or_404, has_index, hit_dict, hit_path, kb, link
 
 bp = Blueprint("pages", __name__)
 FEED_ENTRIES = 30
+FACET_VALUES_SHOWN = 8  # per facet on the results page, until 更多… asks for all of one
 # CSV: the document, every facet (kb.facets), its date and number, where it is
 def csv_columns() -> tuple[str, ...]:
     return ("id", "title", *kbfacets.fields(), "date", "docno", "path", "url")
@@ -59,14 +60,16 @@ def search_page():
     if not has_index():
         return render_template("search.html", params=params, results=None, no_index=True, bars=None,
                                facets=[], chips=[])
-    results = kb().search(**params.search_kwargs())
+    # counting every value of a facet is cheap; building thousands (topics) for 8 shown is not
+    results = kb().search(**params.search_kwargs(), facet_limit=None if request.args.get("more") else FACET_VALUES_SHOWN)
     _audit_search(params, results.total)
     if params.page > results.pages and results.total:
         abort(404, description="没有这一页。(no such page)")
     years_for_timeline = results.facets.get("year", {})
     if params.filters.get("year") or params.year_from or params.year_to:
         # the timeline shows the topic over all years, whatever year is picked
-        years_for_timeline = kb().search(**params.without_years().search_kwargs(), snippets=False).facets["year"]
+        years_for_timeline = kb().search(**{**params.without_years().search_kwargs(), "page_size": 1},
+                                         snippets=False, facet_limit=0).facets["year"]
     bars = timeline.bars(years_for_timeline, params)
     return render_template("search.html", params=params, results=results, no_index=False, bars=bars,
                            facets=_facet_views(results.facets, params), chips=_chips(params),
@@ -95,7 +98,7 @@ def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
     for name, counts in facets.items():
         selected = params.filters.get(name, [])
         values = list(counts.items())
-        limit = len(values) if expanded == name else 8
+        limit = len(values) if expanded == name else FACET_VALUES_SHOWN
         shown = values[:limit]
         shown_names = {v for v, _ in shown}
         shown += [(v, counts.get(v, 0)) for v in selected if v not in shown_names]  # selected always visible
@@ -103,7 +106,7 @@ def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
             "name": name, "label": kbfacets.label(name),
             "values": [{"value": v, "count": n, "selected": v in selected, "url": params.toggle(name, v)}
                        for v, n in shown],
-            "more_url": params.url(more=name) if len(values) > limit else None,
+            "more_url": params.url(more=name) if len(values) > limit or getattr(counts, "more", 0) else None,
         })
     return views
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 import re
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus, urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -26,12 +27,17 @@ MODES = ("words", "like")
 MAX_VALUES_PER_FACET = 50
 MAX_FACET_VALUE_CHARS = 200
 MAX_PAGE_SIZE = 100
+DEFAULT_FACET_SIZE = 30  # values per facet in /api/search unless facet_size says otherwise (as Datasette)
+MAX_FACET_SIZE = 10_000
 SWITCH = ("on", "off")
 COLLAPSES = ("versions",)
 TREND_DIMENSIONS = kbtrends.dimensions()
 TREND_METRICS = kbtrends.METRICS
 MAX_TREND_TERMS = kbtrends.MAX_TERMS
 MAX_TREND_TERMS_CHARS = kbtrends.MAX_TERMS * (kbtrends.MAX_TERM_CHARS + 1)
+
+
+_quoted = lru_cache(maxsize=8192)(quote_plus)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ PARAMETERS: dict[str, Param] = {p.name: p for p in (
           choices=SWITCH),
     Param("collapse", "合并版本", "versions: one hit per group of versions of one document (its newest "
           "matching member; hits say how many others)", choices=COLLAPSES),
+    Param("facet_size", "分面值数", f"API: values per facet, most frequent first (default {DEFAULT_FACET_SIZE} in "
+          "/api/search, all in /api/facets), or max for all; filtered values always included, years always "
+          "all; facets_truncated says how many each facet left out", max_length=6),
 )}
 
 # /trends and /api/trends: the terms and how to count them, besides the search filters above
@@ -148,6 +157,7 @@ class SearchParams:
     filters: dict[str, list[str]] = field(default_factory=dict)
     synonyms: bool = True  # unquoted terms also find their other forms (kb.synonyms)
     collapse: str | None = None  # "versions": one hit per version group
+    facet_size: int | None | str = "default"  # API: values per facet; None: all ("max"); "default": the route's
 
     @property
     def like(self) -> bool:
@@ -170,6 +180,9 @@ class SearchParams:
     def args(self, **changes) -> MultiDict:
         """This state as query arguments, with changes (None removes an argument). A passage
         goes in ``passage`` (it may be longer than a query)."""
+        return MultiDict(self._items(changes))
+
+    def _items(self, changes: dict) -> list[tuple[str, Any]]:
         like = changes.get("mode", self.mode if self.like else None) == "like"
         state = {"q": None if like else (self.q or None), "passage": (self.q or None) if like else None,
                  "mode": self.mode if self.like else None,
@@ -180,15 +193,17 @@ class SearchParams:
         if "q" in changes and like:
             changes = {**changes, "passage": changes.pop("q")}
         state.update(changes)
-        items = [(k, v) for k, v in state.items() if v not in (None, "")]
+        items = [(k, v) for k, v in state.items() if v not in (None, "") and not k.startswith("_")]
         filters = changes.get("_filters", self.filters)
         for name, values in filters.items():
             items.extend((name, v) for v in values)
-        return MultiDict([(k, v) for k, v in items if not k.startswith("_")])
+        return items
 
     def url(self, path: str = "/", **changes) -> str:
-        args = self.args(**changes)
-        return path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+        # a results page builds a hundred of these (facet values, timeline bars): each piece is
+        # encoded once (as urlencode would)
+        items = self._items(changes)
+        return path + ("?" + "&".join(f"{_quoted(k)}={_quoted(str(v))}" for k, v in items) if items else "")
 
     def toggle(self, facet: str, value: str, path: str = "/") -> str:
         """The URL with ``value`` added to or removed from a facet filter (page back to 1)."""
@@ -244,6 +259,7 @@ def parse(args) -> SearchParams:
     params.year_from, params.year_to = read["from"], read["to"]
     params.synonyms = read["synonyms"] != "off"
     params.collapse = read["collapse"] or None
+    params.facet_size = _facet_size(read["facet_size"])
     if params.year_from is not None and params.year_to is not None and params.year_from > params.year_to:
         raise QueryError(f"年份范围颠倒：“从” {params.year_from} 晚于“到” {params.year_to}（from is after to）")
     for name, facet in FACETS.items():
@@ -256,6 +272,21 @@ def parse(args) -> SearchParams:
             facet.read_filter(values)  # checked here, so a bad value is a 400 naming it
             params.filters[name] = values
     return params
+
+
+def _facet_size(raw: str | None) -> int | None | str:
+    if not raw:
+        return "default"
+    if raw == "max":
+        return None
+    if raw.isdigit() and int(raw) <= MAX_FACET_SIZE:
+        return int(raw)
+    raise QueryError(f"“分面值数”应为 0..{MAX_FACET_SIZE} 的整数或 max（参数 facet_size: {raw!r}）")
+
+
+def facet_limit(params: SearchParams, default: int | None) -> int | None:
+    """How many values per facet a route returns: what facet_size asked, else the route's default."""
+    return default if params.facet_size == "default" else params.facet_size
 
 
 @dataclass
