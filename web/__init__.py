@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 
 from kb.config import index_dir
 from kb.search import KnowledgeBase
@@ -21,6 +22,9 @@ def create_app(config: dict | None = None, settings_values: dict | None = None) 
     from web import account, api, auth, errors, logs, pages, security, settings
 
     app = Flask(__name__)
+    # compiled templates kept between starts (~80 ms of a server's first answer); Jinja's own
+    # per-user temporary folder, keyed by each template's source, so an edited template recompiles
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     app.config.update(settings.flask_config(settings_values))
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):  # sessions (CSRF tokens) then last until a restart
