@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from kb.analysis import fold_width, normalize
+import numpy as np
+
+from kb.analysis import code_points, fold_width, from_code_points, normalize
+
+_ARRAY_MIN_CHARS = 300
 
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
@@ -28,11 +32,23 @@ def _simplify_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _simplify_array() -> np.ndarray:
+    table = np.arange(0x110000, dtype=np.uint32)
+    for cp, simple in _simplify_table().items():
+        table[cp] = ord(simple)
+    return table
+
+
 def simplified(text: str) -> str:
     """``text`` with traditional characters simplified, one for one (縣→县)."""
-    return text.translate(_simplify_table())
+    if len(text) < _ARRAY_MIN_CHARS:
+        return text.translate(_simplify_table())
+    # a whole document: one table lookup per code point as array work (str.translate with a
+    # dict looks every character up in Python: ~10x slower on a long text)
+    return from_code_points(_simplify_array()[code_points(text)])
 
 
 def rule_view(text: str) -> str:
     """``text`` folded (，→, ２→2) and simplified (縣→县), same length, same offsets."""
-    return fold_width(text).translate(_simplify_table())
+    return simplified(fold_width(text))

@@ -4,6 +4,8 @@ index is segmented, and an index of an older format or with lost arrays says so.
 
 from __future__ import annotations
 
+import unicodedata
+
 import io
 import threading
 
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import analysis, gramarrays
+from kb import analysis, gramarrays, textview
 from kb.bitpack import Stream, pack, padding
 from kb.search import KnowledgeBase
 from kb.termarrays import EXTENSION, GRAMS, TERMS, TermArrays, TermArraysWriter
@@ -149,6 +151,8 @@ def test_array_streams_on_the_samples(samples_dir):
 def test_normalize_of_long_texts_equals_its_definition(text):
     assert analysis.normalize(text) == analysis.normalize_reference(text)
     assert analysis.fold_width(text) == text.translate(analysis._WIDTH_FOLD)
+    assert analysis.nfkc(text) == unicodedata.normalize("NFKC", text)
+    assert textview.simplified(text) == text.translate(textview._simplify_table())
 
 
 def test_normalize_every_bmp_character_in_context():
@@ -158,6 +162,7 @@ def test_normalize_every_bmp_character_in_context():
         for ch in chars:
             text = f"a{ch}{ch}中{ch}e" + filler
             assert analysis.normalize(text) == analysis.normalize_reference(text), hex(ord(ch))
+            assert analysis.nfkc(text) == unicodedata.normalize("NFKC", text), hex(ord(ch))
 
 
 def test_astral_ideographs_are_left_alone():
