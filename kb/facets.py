@@ -124,14 +124,19 @@ class KeywordFacet(Facet):
         names, name_order, entry_docs, entry_values = snap.facet_entries(self.field)
         counts = np.bincount(entry_values[in_result[entry_docs]], minlength=len(names))
         present = np.flatnonzero(counts)
+        limited = limit is not None and len(present) > limit
+        if limited:  # only the values that can be among the first ``limit`` are sorted (thousands of topics)
+            present = present[counts[present] >= np.partition(counts[present], -limit)[-limit]] if limit else present[:0]
+        present_all = int(np.count_nonzero(counts))
         present = present[np.lexsort((name_order[present], -counts[present]))]  # most first, then by name
-        shown = present if limit is None else present[:limit]
-        # a dict of every value is most of the cost when there are thousands (topics): build the shown ones
+        shown = present[:limit] if limited else present
         found = Counts((names[i], n) for i, n in zip(shown.tolist(), counts[shown].tolist()))
-        if len(shown) < len(present):
-            left_out = {names[i]: int(counts[i]) for i in present[len(shown):].tolist()} if keep else {}
-            found.update((str(v), left_out[str(v)]) for v in keep or () if str(v) in left_out)
-            found.more = len(present) - len(found)
+        if limited:
+            wanted = {str(v) for v in keep or ()} - found.keys()  # selected values: counted whatever their rank
+            for i in (i for i, name in enumerate(names) if name in wanted) if wanted else ():
+                if counts[i]:
+                    found[names[i]] = int(counts[i])
+            found.more = present_all - len(found)
         return found
 
 

@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 
+import numpy as np
 import pytest
 
 from kb import facets as kbfacets
@@ -117,3 +118,36 @@ def test_the_api_limits_facet_values_as_asked(colour_index):
     assert bad.status_code == 400 and "facet_size" in bad.get_json()["error"]
     names = {p["name"] for p in client.get("/api/openapi.json").get_json()["paths"]["/api/search"]["get"]["parameters"]}
     assert "facet_size" in names
+
+
+class _FakeSnapshot:
+    """What KeywordFacet.count reads: a field's values and every (document, value) pair."""
+
+    def __init__(self, names, docs, numbers):
+        order = np.zeros(len(names), dtype=np.int64)
+        order[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        self.entries = (names, order, np.asarray(docs, dtype=np.int64), np.asarray(numbers, dtype=np.int64))
+
+    def facet_entries(self, field):
+        return self.entries
+
+
+def test_a_limited_count_is_the_head_of_the_full_count_ties_included():
+    rng = np.random.default_rng(7)
+    facet = KeywordFacet("thing", "things", "事物", "test values")
+    for trial in range(200):
+        values = int(rng.integers(1, 60))
+        names = [f"v{i:03d}" for i in rng.permutation(values)]
+        pairs = int(rng.integers(1, 400))
+        docs, numbers = rng.integers(0, 50, pairs), rng.integers(0, values, pairs)  # many ties in counts
+        snap = _FakeSnapshot(names, docs, numbers)
+        in_result = rng.random(50) < 0.7
+        full = facet.count(snap, np.flatnonzero(in_result), in_result)
+        limit = int(rng.integers(0, values + 2))
+        keep = [names[int(i)] for i in rng.integers(0, values, 2)]
+        limited = facet.count(snap, np.flatnonzero(in_result), in_result, limit, keep)
+        head = list(full.items())[:limit]
+        assert list(limited.items())[:len(head)] == head
+        assert set(limited) == set(dict(head)) | {k for k in keep if k in full}
+        assert all(limited[k] == full[k] for k in limited)
+        assert limited.more == len(full) - len(limited)
