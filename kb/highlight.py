@@ -113,6 +113,8 @@ def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[
     """Non-overlapping windows that cover the most distinct matched strings, in text order."""
     # spans come in text order without overlaps, so those ending inside a window are a run: its end by bisection
     keys = [text[s.start:s.end].lower() for s in spans]
+    if len(set(keys)) == 1:  # one string (most queries): every window scores 1, so the earliest win
+        return _earliest_windows(text, spans, count, width)
     ends = [s.end for s in spans]
     scored = []
     for i, span in enumerate(spans):
@@ -127,6 +129,19 @@ def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[
             chosen.append((_snap_start(text, a), b))
         if len(chosen) >= count:
             break
+    return sorted(chosen)
+
+
+def _earliest_windows(text: str, spans: list[Span], count: int, width: int) -> list[tuple[int, int]]:
+    """What ``_best_windows`` chooses when all spans match the same string: windows in text order."""
+    chosen: list[tuple[int, int]] = []
+    for span in spans:
+        a = max(0, span.start - width // 3)
+        b = min(len(text), a + width)
+        if all(b <= x or a >= y for x, y in chosen):
+            chosen.append((_snap_start(text, a), b))
+            if len(chosen) >= count:
+                break
     return sorted(chosen)
 
 
