@@ -1,6 +1,6 @@
 """Load against the production server on loopback: throughput and latency at 1 and at N keep-alive
-clients, the same requests, with one server process (``python -m web``) or several sharing one
-listening socket (what ``gunicorn -w N`` does; ``serve_processes``). Used by ``python -m bench``
+clients, the same requests, with the shipped server: one process (``python -m web``) or several
+forked on one listening socket (``python -m web --processes N``, what ``gunicorn -w N`` does). Used by ``python -m bench``
 (section ``concurrency``) and by the load campaign (``tests/stress/test_load.py``).
 
 Only 127.0.0.1: the servers bind to loopback and the clients connect there.
@@ -23,17 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 
-# one server process on an inherited listening socket (file descriptor SOCKET_FD)
-_CHILD = """
-import os, socket, sys
-sys.path.insert(0, {root!r})
-from waitress import create_server
-from web import create_app
-sock = socket.socket(fileno=int(os.environ["KB_BENCH_SOCKET_FD"]))
-create_server(create_app(), sockets=[sock], threads=int(os.environ.get("KB_BENCH_THREADS", "8")), ident="kb").run()
-"""
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -47,29 +36,18 @@ class Servers:
         self.index_dir = Path(index_dir)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "KB_INDEX": str(index_dir), **(env or {})}
         self.log = tempfile.TemporaryFile()  # stderr (a file, not a pipe nobody reads)
-        self._socket = None
-        if processes == 1:
-            self.port = free_port()
-            self.procs = [subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
-                                            str(self.port), "--threads", str(threads)], cwd=ROOT, env=env,
-                                           stdout=self.log, stderr=self.log)]
-        else:
-            self._socket = socket.socket()
-            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._socket.bind((HOST, 0))
-            self._socket.listen(1024)
-            self.port = self._socket.getsockname()[1]
-            fd = self._socket.fileno()
-            child_env = {**env, "KB_BENCH_SOCKET_FD": str(fd), "KB_BENCH_THREADS": str(threads)}
-            self.procs = [subprocess.Popen([sys.executable, "-c", _CHILD.format(root=str(ROOT))], cwd=ROOT,
-                                           env=child_env, pass_fds=(fd,), stdout=self.log, stderr=self.log)
-                          for _ in range(processes)]
+        self.port = free_port()
+        # the shipped server: ``python -m web --processes N`` (N forked servers on one socket)
+        self.procs = [subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
+                                        str(self.port), "--threads", str(threads), "--processes", str(processes)],
+                                       cwd=ROOT, env=env, stdout=self.log, stderr=self.log)]
+        self.processes = processes
         self._wait()
 
     def _wait(self, timeout: float = 60):
         deadline = time.monotonic() + timeout
-        for _ in self.procs:  # every process answers before the clients start (one probe each is not
-            while True:       # a guarantee with a shared socket, but each has loaded by then)
+        for _ in range(self.processes):  # every process answers before the clients start (one probe
+            while True:                   # each is not a guarantee with a shared socket, but each has loaded by then)
                 try:
                     with urllib.request.urlopen(f"http://{HOST}:{self.port}/health", timeout=10) as r:
                         r.read()
@@ -79,17 +57,20 @@ class Servers:
                         self.stop()
                         raise RuntimeError("the server did not start")
                     time.sleep(0.1)
-        time.sleep(0.5 * (len(self.procs) - 1))
+        time.sleep(0.5 * (self.processes - 1))
 
     @property
     def pids(self) -> tuple:
-        return tuple(p.pid for p in self.procs)
+        """The server processes: the parent, and its forked servers when there are several."""
+        from bench.measure import children
+
+        return tuple(pid for p in self.procs for pid in (p.pid, *children(p.pid)))
 
     def rss_mb(self) -> float:
         total = 0
-        for p in self.procs:
+        for pid in self.pids:
             try:
-                for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
             except OSError:
@@ -105,8 +86,6 @@ class Servers:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        if self._socket is not None:
-            self._socket.close()
 
     def errors(self) -> str:
         """What the servers wrote to stderr (call after ``stop``)."""

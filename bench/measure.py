@@ -22,7 +22,8 @@ def summary(ms: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(ms), 2), "n": len(ms)}
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """A process's child process ids (Linux /proc)."""
     try:
         tasks = Path(f"/proc/{pid}/task").iterdir()
         kids = []
@@ -49,7 +50,7 @@ def tree_rss_kb(pid: int) -> int:
                     break
         except OSError:
             continue
-        stack.extend(_children(p))
+        stack.extend(children(p))
     return total
 
 

@@ -26,7 +26,7 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
     from kb.pipeline import prepare_or_error, warm_worker
     from kb.whoosh_adapter import FastWriter
 
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     # The cyclic garbage collector would walk the growing posting pool again and again (a fifth
     # of the time); what we build is acyclic, so collect by hand after each segment instead.
     gc.disable()
@@ -73,16 +73,16 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
         writer.cancel()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel to end this worker the moment its parent dies (Linux: PR_SET_PDEATHSIG), so
-    a killed ingest leaves no worker behind even mid-document; elsewhere the worker notices at its
-    next poll."""
+def die_with_parent(parent_pid: int, signum: int | None = None) -> None:
+    """Ask the kernel to end this worker the moment its parent dies (Linux: PR_SET_PDEATHSIG; with
+    ``signum``, default SIGKILL), so a killed ingest (or server parent) leaves no worker behind even
+    mid-document; elsewhere an ingest worker notices at its next poll."""
     try:
         import ctypes
         import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+        libc.prctl(1, signal.SIGKILL if signum is None else signum)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
         pass
     if os.getppid() != parent_pid:  # the parent died before the request took effect

@@ -131,6 +131,90 @@ def test_a_second_server_on_a_busy_port_is_one_clear_line(index):
     _no_traceback(done)
 
 
+def _serve(index, *args):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--port", str(port), "--index", index, *args],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return server, port
+
+
+def _answers(port, path="/health", tries=300):
+    import time
+    import urllib.request
+
+    for _ in range(tries):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                return response.status, response.read()
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server never answered")
+
+
+def _servers_of(pid):
+    from pathlib import Path
+
+    return [int(x) for task in Path(f"/proc/{pid}/task").iterdir() for x in (task / "children").read_text().split()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked servers and /proc: Linux")
+def test_several_server_processes_share_the_port_and_stop_together(index):
+    import signal
+    import time
+
+    server, port = _serve(index, "--processes", "2")
+    try:
+        assert _answers(port)[0] == 200
+        for _ in range(6):  # keep-alive off: each request may reach either process
+            status, body = _answers(port, "/api/search?q=%E4%B9%A1%E6%9D%91%E6%8C%AF%E5%85%B4")
+            assert status == 200 and json.loads(body)["total"] == len(DOCS)
+        deadline = time.monotonic() + 30
+        while len(_servers_of(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _servers_of(server.pid)
+        assert len(workers) == 2
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 0 and "2 processes" in err and "Traceback" not in err
+        assert not any(os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
+                       for pid in workers)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked servers and /proc: Linux")
+def test_a_server_process_that_dies_stops_the_rest_with_exit_1(index):
+    import signal
+    import time
+
+    server, port = _serve(index, "--processes", "2")
+    try:
+        _answers(port)
+        deadline = time.monotonic() + 30
+        while len(_servers_of(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(_servers_of(server.pid)[0], signal.SIGKILL)
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 1 and "stopping the others" in err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_zero_processes_is_a_usage_error(index):
+    done = kb("serve", "--processes", "0", "--index", index)
+    assert done.returncode == 2 and "--processes" in done.stderr
+    _no_traceback(done)
+
+
 def test_print_config_masks_secrets(tmp_path):
     config = tmp_path / "kb.toml"
     config.write_text('port = 8123\nadmin_token = "s3cret"\n', encoding="utf-8")
