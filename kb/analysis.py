@@ -115,12 +115,18 @@ def _nfkc_tables():
     return single, kind, expansions, pattern
 
 
+def code_point_table(mapping: dict[int, str]) -> np.ndarray:
+    """A one-character-for-one ``str.translate`` table as an array over every code point, for
+    translating a whole text by one lookup per code point (``table[code_points(text)]``)."""
+    table = np.arange(0x110000, dtype=np.uint32)
+    for cp, replacement in mapping.items():
+        table[cp] = ord(replacement)
+    return table
+
+
 @lru_cache(maxsize=1)
 def _t2s_array() -> np.ndarray:
-    table = np.arange(0x110000, dtype=np.uint32)
-    for cp, simplified in _t2s_table().items():
-        table[cp] = ord(simplified)
-    return table
+    return code_point_table(_t2s_table())
 
 
 def code_points(text: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from kb.analysis import code_points, fold_width, from_code_points, normalize
+from kb.analysis import code_point_table, code_points, fold_width, from_code_points, normalize
 
 _ARRAY_MIN_CHARS = 300
 
@@ -34,10 +34,7 @@ def _simplify_table() -> dict[int, str]:
 
 @lru_cache(maxsize=1)
 def _simplify_array() -> np.ndarray:
-    table = np.arange(0x110000, dtype=np.uint32)
-    for cp, simple in _simplify_table().items():
-        table[cp] = ord(simple)
-    return table
+    return code_point_table(_simplify_table())
 
 
 def simplified(text: str) -> str:
