@@ -151,6 +151,13 @@ def nfkc(text: str) -> str:
     return _nfkc_arrays(text)
 
 
+def nfkc_lines(lines: list[str]) -> list[str]:
+    """``nfkc`` of each line, computed over the lines joined (one array pass, not one call a line):
+    NFKC never makes or takes line breaks; were that ever not so, line by line."""
+    folded = nfkc("\n".join(lines)).split("\n")
+    return folded if len(folded) == len(lines) else [unicodedata.normalize("NFKC", line) for line in lines]
+
+
 def _nfkc_arrays(text: str) -> str:
     single, kind, expansions, pattern = _nfkc_tables()
     cps = code_points(text)

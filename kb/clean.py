@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kb.config import DATA_DIR, read_word_list
-from kb.analysis import nfkc
+from kb.analysis import nfkc_lines
 from kb.textview import simplified
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -111,9 +111,7 @@ def drop_noise_lines(lines: list[str], noise: NoisePatterns) -> list[str]:
     """Blank the lines that are noise: each alone (line patterns), together (block patterns over
     consecutive non-blank lines) or as a navigation menu split one item per line."""
     # one pattern for either width and either script: 阅读：175 and 首頁 > 政務公開 are noise too
-    norm = [line.strip() for line in simplified(nfkc("\n".join(lines))).split("\n")]
-    if len(norm) != len(lines):  # NFKC never makes or takes line breaks; if it ever did, line by line
-        norm = [simplified(unicodedata.normalize("NFKC", line)).strip() for line in lines]
+    norm = [line.strip() for line in simplified("\n".join(nfkc_lines(lines))).split("\n")]  # one to one
     drop = [bool(n) and noise.is_noise_line(n) for n in norm]
     filled = [i for i, n in enumerate(norm) if n]
     if noise.blocks and filled:

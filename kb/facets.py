@@ -124,10 +124,10 @@ class KeywordFacet(Facet):
         names, name_order, entry_docs, entry_values = snap.facet_entries(self.field)
         counts = np.bincount(entry_values[in_result[entry_docs]], minlength=len(names))
         present = np.flatnonzero(counts)
-        limited = limit is not None and len(present) > limit
+        present_all = len(present)
+        limited = limit is not None and present_all > limit
         if limited:  # only the values that can be among the first ``limit`` are sorted (thousands of topics)
             present = present[counts[present] >= np.partition(counts[present], -limit)[-limit]] if limit else present[:0]
-        present_all = int(np.count_nonzero(counts))
         present = present[np.lexsort((name_order[present], -counts[present]))]  # most first, then by name
         shown = present[:limit] if limited else present
         found = Counts((names[i], n) for i, n in zip(shown.tolist(), counts[shown].tolist()))

@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import PurePath
 
 from kb import facets as kbfacets
-from kb.analysis import nfkc, normalize
+from kb.analysis import nfkc_lines, normalize
 from kb.facets import by_key
 from kb.meta.dates import filename_date, find_year
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
@@ -51,10 +51,8 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         found = compose_title(view, found, dated.year, dated.where, text) or found
     shown_title = " ".join(found.render(text, title_hint).split()) if found else ""
     title = unicodedata.normalize("NFKC", shown_title)
-    written, folded = text.split("\n"), nfkc(text).split("\n")  # NFKC never makes or takes line breaks
-    if len(folded) != len(written):
-        folded = [unicodedata.normalize("NFKC", line) for line in written]
-    lines = [line.strip() for line, raw in zip(folded, written) if raw.strip()]
+    written = text.split("\n")
+    lines = [line.strip() for line, raw in zip(nfkc_lines(written), written) if raw.strip()]
     title_index = next((i for i, line in enumerate(lines[:25]) if title and title.startswith(line[:12])), None)
     head = lines[: (title_index or 0) + 4] if title_index is not None else lines[:4]
     signature = lines[-6:]
