@@ -17,6 +17,19 @@ from __future__ import annotations
 
 import numpy as np
 
+try:  # the inner loops in C (kb/_bitpack.c, built by setup.py where a C compiler is found)
+    from kb import _bitpack as NATIVE
+except ImportError:  # the same steps in numpy
+    NATIVE = None
+
+
+def kernel() -> str:
+    """Which inner loops run, for ``kb stats`` and the setup script."""
+    if NATIVE is not None:
+        return "compiled (kb._bitpack)"
+    return ("numpy: kb._bitpack is not built, searches are slower; install a C compiler and the Python "
+            "headers (Debian: apt-get install gcc python3-dev) and run ./setup.sh again")
+
 BLOCK = 128
 _SHIFT = 7  # log2(BLOCK)
 _MASKS = np.array([(1 << w) - 1 for w in range(65)], dtype=np.uint64)
@@ -92,11 +105,12 @@ class Stream:
     """A packed stream as read: ``widths``, ``blocks`` and the data, all views over a mapped file
     (the data with ``_PAD`` readable bytes after it)."""
 
-    __slots__ = ("widths", "blocks", "_words", "size")
+    __slots__ = ("widths", "blocks", "data", "_words", "size")
 
     def __init__(self, widths: np.ndarray, blocks: np.ndarray, data: np.ndarray, size: int):
         self.widths = widths
-        self.blocks = blocks
+        self.blocks = np.ascontiguousarray(blocks, dtype=np.uint32)
+        self.data = data
         self.size = size  # values in the stream
         # every byte offset as the start of an unaligned little-endian uint64 (strides of one byte)
         usable = max(0, len(data) - 7)
@@ -104,9 +118,13 @@ class Stream:
 
     def take(self, index: np.ndarray) -> np.ndarray:
         """The values at ``index`` (ascending int64 positions in the stream), as uint64."""
-        index = np.asarray(index, dtype=np.int64)
+        index = np.ascontiguousarray(index, dtype=np.int64)
         if not index.size:
             return np.zeros(0, dtype=np.uint64)
+        if NATIVE is not None:
+            out = np.empty(index.size, dtype=np.uint64)
+            NATIVE.take(self.data, self.widths, self.blocks, index, out)
+            return out
         first, last = int(index[0]) >> _SHIFT, int(index[-1]) >> _SHIFT
         if index.size * 2 >= (last - first + 1) * BLOCK:  # dense: unpack the blocks whole, then pick
             return self._blocks(first, last + 1)[index - first * BLOCK]
@@ -124,8 +142,20 @@ class Stream:
         """Values ``start`` to ``stop`` (exclusive)."""
         if stop <= start:
             return np.zeros(0, dtype=np.uint64)
+        if NATIVE is not None:
+            out = np.empty(stop - start, dtype=np.uint64)
+            NATIVE.unpack(self.data, self.widths, self.blocks, start, out)
+            return out
         first = start >> _SHIFT
         return self._blocks(first, ((stop - 1) >> _SHIFT) + 1)[start - first * BLOCK:stop - first * BLOCK]
+
+    def running_sum(self, start: int, stop: int) -> np.ndarray:
+        """Running sums of values ``start`` to ``stop`` (document numbers from their deltas), int64."""
+        if NATIVE is not None and stop > start:
+            out = np.empty(stop - start, dtype=np.int64)
+            NATIVE.running_sum(self.data, self.widths, self.blocks, start, out)
+            return out
+        return np.cumsum(self.range(start, stop).astype(np.int64))
 
     def _blocks(self, first: int, last: int) -> np.ndarray:
         """Blocks ``first`` to ``last`` (exclusive) unpacked, as one flat uint64 array: each block's

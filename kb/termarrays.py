@@ -291,7 +291,7 @@ class FieldArrays:
     def postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """(documents int64 ascending, frequencies int64) of term ``t``."""
         first, last = int(self.starts[t]), int(self.starts[t + 1])
-        ids = np.cumsum(self.docs.range(first, last).astype(np.int64))
+        ids = self.docs.running_sum(first, last)
         if self.frequencies:
             tfs = self.tfs.range(first, last).astype(np.int64) + 1
         else:
@@ -304,15 +304,22 @@ class FieldArrays:
         order, ascending within a row)."""
         first = int(self.starts[t])
         counts = tfs[rows]
-        heads = self.firsts.take(rows + first).astype(np.int64)
         more = counts - 1
         total = int(more.sum())
         if not total:
-            return counts, heads
+            return counts, self.firsts.take(rows + first).astype(np.int64)
         # gaps of posting r: after the gaps of the term's earlier postings, and of earlier terms
         gap_base = int(self.position_starts[t]) - first
         gaps_before = np.cumsum(tfs - 1) - (tfs - 1)
         starts = gaps_before[rows] + gap_base
+        if bitpack.NATIVE is not None:
+            out = np.empty(total + len(rows), dtype=np.int64)
+            f, g = self.firsts, self.gaps
+            bitpack.NATIVE.positions(f.data, f.widths, f.blocks, g.data, g.widths, g.blocks,
+                                     np.ascontiguousarray(rows + first, dtype=np.int64),
+                                     np.ascontiguousarray(counts, dtype=np.int64), starts.astype(np.int64), out)
+            return counts, out
+        heads = self.firsts.take(rows + first).astype(np.int64)
         index = np.repeat(starts - (np.cumsum(more) - more), more) + np.arange(total, dtype=np.int64)
         gaps = self.gaps.take(index).astype(np.int64)
         return counts, interleave(heads, gaps, counts)

@@ -117,7 +117,8 @@ def test_setup_installs_the_project_editable():
     assert dist.version == kb.__version__
     assert {(e.name, e.value) for e in dist.entry_points if e.group == "kb.commands"} == {("serve", "web.cli:register")}
     assert {(e.name, e.value) for e in dist.entry_points if e.group == "console_scripts"} == {("kb", "kb.cli:main")}
-    assert "pyproject.toml" in (ROOT / "setup.sh").read_text(encoding="utf-8")  # re-run when it changes
+    setup = (ROOT / "setup.sh").read_text(encoding="utf-8")
+    assert all(name in setup for name in ("pyproject.toml", "setup.py", "kb/_bitpack.c"))  # re-run when they change
 
 
 # --- the wheel, installed in a fresh venv ------------------------------------------------------------
@@ -126,10 +127,10 @@ def test_setup_installs_the_project_editable():
 def _copy_source(target: Path) -> Path:
     """The working tree's package sources (built away from the tree: no build/ or egg-info left there,
     and no stale build/lib). samples/ and tests/ come along to show that they stay out of the wheel."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "screenshots")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "screenshots", "*.so")  # the wheel builds its own
     for name in ("kb", "web", "samples", "tests"):
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md", "LICENSE", "ingest.py"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE", "ingest.py"):
         shutil.copy2(ROOT / name, target / name)
     return target
 
@@ -154,15 +155,20 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_wheel_holds_code_and_data_not_samples_or_tests(wheel):
-    assert wheel.name == f"kb-{kb.__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
+    compiled = [n for n in names if n.startswith("kb/_bitpack.") and n.endswith(".so")]
+    if shutil.which(os.environ.get("CC", "cc")):  # the C inner loops are built, and the wheel is for this platform
+        assert len(compiled) == 1 and wheel.name.startswith(f"kb-{kb.__version__}-cp3"), (wheel.name, compiled)
+    else:  # without a compiler the build goes on: a pure wheel, numpy loops
+        assert wheel.name == f"kb-{kb.__version__}-py3-none-any.whl" and not compiled
     tops = {n.split("/", 1)[0] for n in names}
     assert tops == {"kb", "web", f"kb-{kb.__version__}.dist-info"}, tops  # no samples/, tests/, bench/, tools/
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # every data file of the source tree, and every module
     for folder in ("kb", "web"):
         for path in (ROOT / folder).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            # every file but bytecode and the C source and its build (the wheel carries its own build)
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".c", ".so"):
                 assert path.relative_to(ROOT).as_posix() in names, f"{path.relative_to(ROOT)} missing from the wheel"
     for must in ("kb/data/userdict.txt", "kb/data/places/rules.toml", "web/templates/search.html",
                  "web/static/style.css", "kb/cli/__init__.py", "web/cli.py"):

@@ -139,7 +139,10 @@ def stats(args: argparse.Namespace) -> int:
     kb = open_kb(args)
     facets = kb.facets()
     size = sum(f.stat().st_size for f in Path(kb.index_dir).rglob("*") if f.is_file())
-    print(json.dumps({"documents": kb.count(), "bytes_on_disk": size, "facets": facets}, ensure_ascii=False, indent=1))
+    from kb.bitpack import kernel
+
+    print(json.dumps({"documents": kb.count(), "bytes_on_disk": size, "search_kernel": kernel(), "facets": facets},
+                     ensure_ascii=False, indent=1))
     return 0
 
 

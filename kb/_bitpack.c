@@ -1,0 +1,275 @@
+/* The inner loops of kb.bitpack in C: unpacking values of a packed stream (see kb/bitpack.py for
+ * the layout), and the position decoding the exact-string search does for every candidate
+ * document. numpy does the same in whole-array steps (kb/bitpack.py, kb/termarrays.py), which is
+ * what runs when this module is not built; both give identical results (tests/test_bitpack.py).
+ *
+ * Every argument is a buffer (numpy arrays, bytes, memoryviews); outputs are preallocated by the
+ * caller. A value's bytes are bounds-checked against the data, so a damaged file raises
+ * ValueError instead of reading outside the mapping. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    const uint8_t *data;
+    Py_ssize_t len;
+    const uint8_t *widths;
+    Py_ssize_t nb; /* blocks */
+    const uint32_t *blocks; /* nb + 1 entries */
+} stream_t;
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* Value i of the stream into *out; -1 if i or the bytes it needs are outside the stream. */
+static inline int value_at(const stream_t *s, int64_t i, uint64_t *out)
+{
+    int64_t b = i >> 7;
+    if (i < 0 || b >= s->nb)
+        return -1;
+    unsigned w = s->widths[b];
+    if (!w) {
+        *out = 0;
+        return 0;
+    }
+    if (w > 32)
+        return -1;
+    uint64_t bit = ((uint64_t)s->blocks[b] << 7) + (uint64_t)(i & 127) * w;
+    uint64_t byte = bit >> 3;
+    uint64_t x;
+    if (byte + 8 <= (uint64_t)s->len) {
+        x = load64(s->data + byte);
+    } else {
+        uint64_t need = ((bit & 7) + w + 7) >> 3;
+        if (byte + need > (uint64_t)s->len)
+            return -1;
+        uint8_t tmp[8] = {0};
+        memcpy(tmp, s->data + byte, (size_t)((uint64_t)s->len - byte));
+        x = load64(tmp);
+    }
+    *out = (x >> (bit & 7)) & ((1ULL << w) - 1);
+    return 0;
+}
+
+typedef struct {
+    Py_buffer views[12]; /* the most any function holds: positions, 10 */
+    int count;
+} views_t;
+
+static void release(views_t *v)
+{
+    for (int i = 0; i < v->count; i++)
+        PyBuffer_Release(&v->views[i]);
+    v->count = 0;
+}
+
+/* A buffer of items of ``itemsize`` bytes (writable if asked), kept in ``v`` until released. */
+static Py_buffer *view(views_t *v, PyObject *obj, Py_ssize_t itemsize, int writable, const char *what)
+{
+    if (v->count >= (int)(sizeof v->views / sizeof v->views[0])) {
+        PyErr_SetString(PyExc_RuntimeError, "kb._bitpack: too many buffers");
+        return NULL;
+    }
+    Py_buffer *b = &v->views[v->count];
+    if (PyObject_GetBuffer(obj, b, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return NULL;
+    v->count++;
+    if (b->len % itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items", what, b->len, itemsize);
+        return NULL;
+    }
+    return b;
+}
+
+static int stream_from(views_t *v, PyObject *data, PyObject *widths, PyObject *blocks, stream_t *s)
+{
+    Py_buffer *d = view(v, data, 1, 0, "data"), *w, *b;
+    if (!d || !(w = view(v, widths, 1, 0, "widths")) || !(b = view(v, blocks, 4, 0, "blocks")))
+        return -1;
+    s->data = d->buf;
+    s->len = d->len;
+    s->widths = w->buf;
+    s->nb = w->len;
+    s->blocks = b->buf;
+    if (b->len / 4 < s->nb) {
+        PyErr_SetString(PyExc_ValueError, "packed stream: fewer block starts than blocks");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *damaged(void)
+{
+    PyErr_SetString(PyExc_ValueError, "packed stream: a value lies outside the stream (damaged file?)");
+    return NULL;
+}
+
+/* unpack(data, widths, blocks, start, out_uint64[n]): values start .. start + n */
+static PyObject *unpack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "unpack(data, widths, blocks, start, out)");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    stream_t s;
+    int64_t start = PyLong_AsLongLong(args[3]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer *o;
+    if (stream_from(&v, args[0], args[1], args[2], &s) < 0 || !(o = view(&v, args[4], 8, 1, "out"))) {
+        release(&v);
+        return NULL;
+    }
+    uint64_t *out = o->buf;
+    Py_ssize_t n = o->len / 8;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (value_at(&s, start + k, &out[k]) < 0) {
+            release(&v);
+            return damaged();
+        }
+    }
+    release(&v);
+    Py_RETURN_NONE;
+}
+
+/* running_sum(data, widths, blocks, start, out_int64[n]): running sums of values start .. start + n
+ * (document numbers from their deltas) */
+static PyObject *running_sum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "running_sum(data, widths, blocks, start, out)");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    stream_t s;
+    int64_t start = PyLong_AsLongLong(args[3]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer *o;
+    if (stream_from(&v, args[0], args[1], args[2], &s) < 0 || !(o = view(&v, args[4], 8, 1, "out"))) {
+        release(&v);
+        return NULL;
+    }
+    int64_t *out = o->buf, total = 0;
+    Py_ssize_t n = o->len / 8;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t x;
+        if (value_at(&s, start + k, &x) < 0) {
+            release(&v);
+            return damaged();
+        }
+        total += (int64_t)x;
+        out[k] = total;
+    }
+    release(&v);
+    Py_RETURN_NONE;
+}
+
+/* take(data, widths, blocks, index_int64[n], out_uint64[n]): the values at ``index`` */
+static PyObject *take(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "take(data, widths, blocks, index, out)");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    stream_t s;
+    Py_buffer *ix, *o;
+    if (stream_from(&v, args[0], args[1], args[2], &s) < 0 || !(ix = view(&v, args[3], 8, 0, "index"))
+        || !(o = view(&v, args[4], 8, 1, "out"))) {
+        release(&v);
+        return NULL;
+    }
+    const int64_t *index = ix->buf;
+    uint64_t *out = o->buf;
+    Py_ssize_t n = ix->len / 8;
+    if (o->len / 8 < n) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, "take: out is shorter than index");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (value_at(&s, index[k], &out[k]) < 0) {
+            release(&v);
+            return damaged();
+        }
+    }
+    release(&v);
+    Py_RETURN_NONE;
+}
+
+/* positions(firsts data, widths, blocks, gaps data, widths, blocks, rows_int64[n], counts_int64[n],
+ *           gap_starts_int64[n], out_int64[sum(counts)]): the positions of postings ``rows``: each
+ * row's first position (stream ``firsts`` at the row), then running sums of its counts - 1 gaps
+ * (stream ``gaps`` from the row's gap start). Fills out in row order. */
+static PyObject *positions(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError,
+                        "positions(fdata, fwidths, fblocks, gdata, gwidths, gblocks, rows, counts, gap_starts, out)");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    stream_t firsts, gaps;
+    Py_buffer *r, *c, *g, *o;
+    if (stream_from(&v, args[0], args[1], args[2], &firsts) < 0) {
+        release(&v);
+        return NULL;
+    }
+    if (stream_from(&v, args[3], args[4], args[5], &gaps) < 0 || !(r = view(&v, args[6], 8, 0, "rows"))
+        || !(c = view(&v, args[7], 8, 0, "counts")) || !(g = view(&v, args[8], 8, 0, "gap_starts"))
+        || !(o = view(&v, args[9], 8, 1, "out"))) {
+        release(&v);
+        return NULL;
+    }
+    const int64_t *rows = r->buf, *counts = c->buf, *gap_starts = g->buf;
+    int64_t *out = o->buf;
+    Py_ssize_t n = r->len / 8, room = o->len / 8, at = 0;
+    if (c->len / 8 < n || g->len / 8 < n) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, "positions: counts or gap_starts shorter than rows");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t x;
+        int64_t count = counts[k];
+        if (count < 1 || at + count > room || value_at(&firsts, rows[k], &x) < 0) {
+            release(&v);
+            return damaged();
+        }
+        int64_t pos = (int64_t)x;
+        out[at++] = pos;
+        for (int64_t j = 0; j < count - 1; j++) {
+            if (value_at(&gaps, gap_starts[k] + j, &x) < 0) {
+                release(&v);
+                return damaged();
+            }
+            pos += (int64_t)x;
+            out[at++] = pos;
+        }
+    }
+    release(&v);
+    return PyLong_FromSsize_t(at);
+}
+
+static PyMethodDef methods[] = {
+    {"unpack", (PyCFunction)(void (*)(void))unpack, METH_FASTCALL, "values start .. start + len(out)"},
+    {"running_sum", (PyCFunction)(void (*)(void))running_sum, METH_FASTCALL, "running sums of values"},
+    {"take", (PyCFunction)(void (*)(void))take, METH_FASTCALL, "values at ascending or any indexes"},
+    {"positions", (PyCFunction)(void (*)(void))positions, METH_FASTCALL, "positions of some postings"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bitpack", "kb.bitpack's inner loops in C", -1, methods};
+
+PyMODINIT_FUNC PyInit__bitpack(void) { return PyModule_Create(&module); }

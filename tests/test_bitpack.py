@@ -1,0 +1,110 @@
+"""The compiled inner loops (kb/_bitpack.c) give exactly what their numpy definitions give, refuse a
+damaged stream with a ValueError instead of reading outside it, and search answers the same with or
+without them. Skipped, saying why, where the extension is not built (no C compiler)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kb import bitpack
+from kb.bitpack import Stream, pack, padding
+from kb.search import KnowledgeBase
+from kb.termarrays import TermArrays
+
+native = pytest.mark.skipif(bitpack.NATIVE is None, reason=f"search kernel: {bitpack.kernel()}")
+
+
+def _stream(values) -> Stream:
+    widths, blocks, data = pack(values)
+    return Stream(widths, blocks, np.frombuffer(data + padding(), dtype=np.uint8), len(values))
+
+
+def _both(call):
+    """``call()`` with the compiled loops, then with numpy only."""
+    compiled, kept = call(), bitpack.NATIVE
+    bitpack.NATIVE = None
+    try:
+        return compiled, call()
+    finally:
+        bitpack.NATIVE = kept
+
+
+@native
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=700), st.integers(0, 32), st.data())
+def test_unpacking_equals_numpy(values, width, data):
+    values = np.array(values, dtype=np.uint64) & np.uint64((1 << width) - 1)  # blocks of every width
+    stream = _stream(values)
+    n = len(values)
+    start = data.draw(st.integers(0, n - 1))
+    stop = data.draw(st.integers(start, n))
+    index = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=50))), dtype=np.int64)
+    for call in (lambda: stream.range(start, stop), lambda: stream.take(index),
+                 lambda: stream.running_sum(start, stop)):
+        compiled, plain = _both(call)
+        assert compiled.dtype == plain.dtype and compiled.tolist() == plain.tolist()
+    assert stream.range(start, stop).tolist() == values[start:stop].tolist()
+
+
+@native
+def test_positions_and_postings_equal_numpy_on_a_real_segment(samples_index):
+    rng = np.random.default_rng(5)
+    checked = 0
+    for path in sorted(Path(samples_index.index_dir).glob("*.kbp")):
+        arrays = TermArrays(path)
+        for name in arrays.fieldnames():
+            field = arrays.field(name)
+            for t in rng.integers(0, len(field), min(len(field), 150)).tolist() if len(field) else []:
+                ids, tfs = field.postings(t)
+                compiled, plain = _both(lambda: field.postings(t))
+                assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(compiled, plain))
+                if field.has_positions:
+                    rows = np.sort(rng.choice(len(ids), min(len(ids), 5), replace=False))
+                    compiled, plain = _both(lambda: field.positions(t, rows, tfs))
+                    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(compiled, plain))
+                checked += 1
+    assert checked > 100
+
+
+@native
+def test_a_damaged_stream_is_a_value_error_not_a_crash():
+    values = np.arange(300, dtype=np.uint64)
+    widths, blocks, data = pack(values)
+    short = np.frombuffer(data[:40], dtype=np.uint8)  # the file ends inside the second block
+    stream = Stream(widths, blocks, short, len(values))
+    with pytest.raises(ValueError, match="outside the stream"):
+        stream.range(0, 300)
+    with pytest.raises(ValueError, match="outside the stream"):
+        stream.take(np.array([299], dtype=np.int64))
+    with pytest.raises(ValueError, match="outside the stream"):  # an index past the last block
+        _stream(values).take(np.array([10_000], dtype=np.int64))
+    wide = widths.copy()
+    wide[0] = 40  # no block is wider than 32 bits
+    with pytest.raises(ValueError):
+        Stream(wide, blocks, np.frombuffer(data + padding(), dtype=np.uint8), 300).range(0, 10)
+
+
+@native
+def test_search_answers_the_same_without_the_compiled_loops(samples_index):
+    queries = ("乡村振兴", "营企业", '"统一战线"', "title:报告", "民营 -顺平", "祁县 OR 灵石县", "工作", "县")
+
+    def answers():
+        kb = KnowledgeBase(samples_index.index_dir)  # its own caches, filled by this pass
+        try:
+            return [(r.total, [(h.id, round(h.score, 6)) for h in r.hits], r.facets, [h.snippet for h in r.hits])
+                    for r in (kb.search(q, page_size=50) for q in queries)]
+        finally:
+            kb.close()
+
+    compiled, plain = _both(answers)
+    assert compiled == plain
+
+
+def test_the_kernel_in_use_is_named():
+    said = bitpack.kernel()
+    assert said.startswith("compiled") if bitpack.NATIVE is not None else "apt-get install gcc" in said
