@@ -16,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.requirements.sha256
-want=$(cat requirements.txt pyproject.toml setup.py kb/_bitpack.c | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt pyproject.toml setup.py kb/bitpack_c.c | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
@@ -27,11 +27,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   installed=1
 fi
 # The C inner loops are optional (setup.py): build them if a compiler has come since, else say so.
-if ! .venv/bin/python -c 'import kb._bitpack' 2>/dev/null; then
+if ! .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null; then
   if [ -z "${installed:-}" ] && command -v "${CC:-cc}" >/dev/null 2>&1; then
     PYTHONWARNINGS="ignore:Editable installation" \
       .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   fi
-  .venv/bin/python -c 'import kb._bitpack' 2>/dev/null \
+  .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null \
     || echo "setup.sh: note: $(.venv/bin/python -c 'from kb.bitpack import kernel; print(kernel())')" >&2
 fi

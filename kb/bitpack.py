@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the inner loops in C (kb/_bitpack.c, built by setup.py where a C compiler is found)
-    from kb import _bitpack as NATIVE
+try:  # the inner loops in C (kb/bitpack_c.c, built by setup.py where a C compiler is found)
+    from kb import bitpack_c as NATIVE
 except ImportError:  # the same steps in numpy
     NATIVE = None
 
@@ -26,8 +26,8 @@ except ImportError:  # the same steps in numpy
 def kernel() -> str:
     """Which inner loops run, for ``kb stats`` and the setup script."""
     if NATIVE is not None:
-        return "compiled (kb._bitpack)"
-    return ("numpy: kb._bitpack is not built, searches are slower; install a C compiler and the Python "
+        return "compiled (kb.bitpack_c)"
+    return ("numpy: kb.bitpack_c is not built, searches are slower; install a C compiler and the Python "
             "headers (Debian: apt-get install gcc python3-dev) and run ./setup.sh again")
 
 BLOCK = 128
@@ -70,6 +70,9 @@ def pack(values) -> tuple[np.ndarray, np.ndarray, bytes]:
     nb = (n + BLOCK - 1) >> _SHIFT
     if not n:
         return np.zeros(0, np.uint8), np.zeros(1, np.uint32), b""
+    if NATIVE is not None:
+        widths, blocks = np.empty(nb, dtype=np.uint8), np.empty(nb + 1, dtype=np.uint32)
+        return widths, blocks, NATIVE.pack(v, widths, blocks)
     if n != nb * BLOCK:
         padded = np.zeros(nb * BLOCK, dtype=np.uint64)
         padded[:n] = v

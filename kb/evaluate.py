@@ -17,6 +17,7 @@ from kb import analysis, scoring
 from kb.query import ParsedQuery, Term, parse
 from kb.postings import key_docs
 from kb.snapshot import Snapshot
+from kb.termarrays import union_sorted
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Evaluator:
             candidates.append(these)
         if within is None:
             return counts, np.count_nonzero(counts)
-        candidates = np.union1d(*candidates) if len(candidates) > 1 else candidates[0]
+        candidates = union_sorted(*candidates) if len(candidates) > 1 else candidates[0]
         checked = candidates[within[candidates]]
         found_in = np.count_nonzero(counts[checked])
         estimate = round(len(candidates) * found_in / len(checked)) if len(checked) else 0

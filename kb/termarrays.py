@@ -348,6 +348,19 @@ class FieldArrays:
         return np.repeat(np.arange(len(counts), dtype=np.int64), counts), docs, tfs, found
 
 
+def union_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct values: what ``np.union1d`` gives, without
+    the hashing numpy 2 does there (15x slower on our document lists and gram keys)."""
+    both = np.concatenate((a, b))
+    both.sort(kind="stable")  # two sorted runs: a merge
+    if both.size < 2:
+        return both
+    keep = np.empty(both.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(both[1:], both[:-1], out=keep[1:])
+    return both[keep]
+
+
 def restart_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Running sums of ``deltas`` that restart at each group (``counts`` items each)."""
     running = np.cumsum(deltas)

@@ -33,7 +33,7 @@ from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kb.codec import ArrayTermsReader, StoredReader
-from kb.termarrays import GRAMS, TermArraysWriter
+from kb.termarrays import GRAMS, TermArraysWriter, union_sorted
 
 BLOCK = 128
 INLINE_MAX = 2  # posting lists this short live in the term table, not in a block of their own
@@ -153,7 +153,7 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
     if kind == GRAMS:
         union = sources[0][0].keys.astype(np.uint64)
         for field, _ in sources[1:]:
-            union = np.union1d(union, field.keys)
+            union = union_sorted(union, field.keys.astype(np.uint64))
         maps = [np.searchsorted(union, field.keys).astype(np.int64) for field, _ in sources]
         terms = None
     else:

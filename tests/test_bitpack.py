@@ -1,4 +1,4 @@
-"""The compiled inner loops (kb/_bitpack.c) give exactly what their numpy definitions give, refuse a
+"""The compiled inner loops (kb/bitpack_c.c) give exactly what their numpy definitions give, refuse a
 damaged stream with a ValueError instead of reading outside it, and search answers the same with or
 without them. Skipped, saying why, where the extension is not built (no C compiler)."""
 
@@ -49,6 +49,22 @@ def test_unpacking_equals_numpy(values, width, data):
         compiled, plain = _both(call)
         assert compiled.dtype == plain.dtype and compiled.tolist() == plain.tolist()
     assert stream.range(start, stop).tolist() == values[start:stop].tolist()
+
+
+@native
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=700), st.integers(0, 32))
+def test_packing_equals_numpy(values, width):
+    values = np.array(values, dtype=np.uint64) & np.uint64((1 << width) - 1)
+    compiled, plain = _both(lambda: pack(values))
+    assert [np.asarray(part).tolist() if not isinstance(part, bytes) else part for part in compiled] == \
+           [np.asarray(part).tolist() if not isinstance(part, bytes) else part for part in plain]
+
+
+@native
+def test_packing_refuses_values_of_33_bits():
+    with pytest.raises(ValueError, match="2\\*\\*32"):
+        pack(np.array([1, 2**32], dtype=np.uint64))
 
 
 @native

@@ -327,6 +327,20 @@ def test_kill_during_ingest_leaves_a_valid_index(tmp_path):
         kb.close()
 
 
+def test_a_batch_ends_as_one_segment(samples_dir, tmp_path, monkeypatch):
+    """The segments two workers write (one each, of a size: no tier of four for the size policy)
+    are merged at the batch's commit: every segment costs every term lookup of every search."""
+    import kb.ingest
+
+    monkeypatch.setattr(kb.ingest, "PARALLEL_MIN_FILES", 2)
+    summary = ingest_paths([samples_dir], tmp_path / "index", jobs=2)
+    assert summary.count("failed") == 0 and summary.count("added") > 4
+    kb = KnowledgeBase(tmp_path / "index")
+    assert len(kb.snapshot().postings.segments) == 1
+    assert kb.search('"统一战线"').total > 0
+    kb.close()
+
+
 def test_merging_segments_keeps_every_answer(samples_dir, tmp_path):
     """Segments written one by one, one document deleted, then merged: the same answers."""
     from kb import index as kbindex

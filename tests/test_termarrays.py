@@ -314,3 +314,12 @@ def test_stored_fields_are_read_safely_from_many_threads(samples_index):
     for t in threads:
         t.join()
     assert not errors
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sets(st.integers(0, 2**40)), st.sets(st.integers(0, 2**40)))
+def test_union_sorted_is_union1d(a, b):
+    from kb.termarrays import union_sorted
+
+    left, right = np.array(sorted(a), dtype=np.int64), np.array(sorted(b), dtype=np.int64)
+    assert union_sorted(left, right).tolist() == np.union1d(left, right).tolist()

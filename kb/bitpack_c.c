@@ -76,7 +76,7 @@ static void release(views_t *v)
 static Py_buffer *view(views_t *v, PyObject *obj, Py_ssize_t itemsize, int writable, const char *what)
 {
     if (v->count >= (int)(sizeof v->views / sizeof v->views[0])) {
-        PyErr_SetString(PyExc_RuntimeError, "kb._bitpack: too many buffers");
+        PyErr_SetString(PyExc_RuntimeError, "kb.bitpack_c: too many buffers");
         return NULL;
     }
     Py_buffer *b = &v->views[v->count];
@@ -262,7 +262,86 @@ static PyObject *positions(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return PyLong_FromSsize_t(at);
 }
 
+/* pack(values_uint64[n], widths_out_uint8[nb], blocks_out_uint32[nb + 1]) -> bytes: the stream's
+ * packed data; fills the widths and block starts (units of 16 bytes). n need not fill the last block
+ * (it is padded with zeros). Values must be below 2**32. */
+static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "pack(values, widths_out, blocks_out)");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    Py_buffer *in, *wo, *bo;
+    if (!(in = view(&v, args[0], 8, 0, "values")) || !(wo = view(&v, args[1], 1, 1, "widths_out"))
+        || !(bo = view(&v, args[2], 4, 1, "blocks_out"))) {
+        release(&v);
+        return NULL;
+    }
+    const uint64_t *values = in->buf;
+    Py_ssize_t n = in->len / 8, nb = (n + 127) / 128;
+    uint8_t *widths = wo->buf;
+    uint32_t *blocks = bo->buf;
+    if (wo->len < nb || bo->len / 4 < nb + 1) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, "pack: widths_out or blocks_out too short");
+        return NULL;
+    }
+    uint64_t units = 0;
+    blocks[0] = 0;
+    for (Py_ssize_t b = 0; b < nb; b++) {
+        uint64_t top = 0;
+        Py_ssize_t end = (b + 1) * 128 < n ? (b + 1) * 128 : n;
+        for (Py_ssize_t i = b * 128; i < end; i++)
+            top |= values[i];
+        if (top >> 32) {
+            release(&v);
+            PyErr_SetString(PyExc_ValueError, "pack: a value of 2**32 or more");
+            return NULL;
+        }
+        unsigned w = 0;
+        while (top) {
+            w++;
+            top >>= 1;
+        }
+        widths[b] = (uint8_t)w;
+        units += w;
+        if (units >= (1ULL << 32)) {
+            release(&v);
+            PyErr_SetString(PyExc_ValueError, "pack: a packed stream over 64 GB");
+            return NULL;
+        }
+        blocks[b + 1] = (uint32_t)units;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(units * 16));
+    if (!out) {
+        release(&v);
+        return NULL;
+    }
+    uint8_t *data = (uint8_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t b = 0; b < nb; b++) {
+        unsigned w = widths[b];
+        uint8_t *at = data + (size_t)blocks[b] * 16;
+        uint64_t acc = 0;
+        unsigned held = 0;
+        for (Py_ssize_t i = b * 128; i < (b + 1) * 128; i++) { /* least significant bit first */
+            uint64_t x = i < n ? values[i] : 0;
+            acc |= x << held;
+            held += w;
+            while (held >= 8) {
+                *at++ = (uint8_t)acc;
+                acc >>= 8;
+                held -= 8;
+            }
+        }
+        /* 128 values of w bits end on a byte boundary: nothing held */
+    }
+    release(&v);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, "a stream's widths, block starts and data"},
     {"unpack", (PyCFunction)(void (*)(void))unpack, METH_FASTCALL, "values start .. start + len(out)"},
     {"running_sum", (PyCFunction)(void (*)(void))running_sum, METH_FASTCALL, "running sums of values"},
     {"take", (PyCFunction)(void (*)(void))take, METH_FASTCALL, "values at ascending or any indexes"},
@@ -270,6 +349,6 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bitpack", "kb.bitpack's inner loops in C", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "bitpack_c", "kb.bitpack's inner loops in C", -1, methods};
 
-PyMODINIT_FUNC PyInit__bitpack(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit_bitpack_c(void) { return PyModule_Create(&module); }
