@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,6 +16,7 @@ from kb import analysis
 
 FRAGMENT_CHARS = 90
 MAX_FRAGMENTS = 3
+SNIPPET_SPANS = 200  # matches a snippet looks at, at most (a long law holds thousands of 应当)
 
 
 @lru_cache(maxsize=1)
@@ -43,23 +43,101 @@ def string_pattern(norm_string: str) -> str | None:
     return r"[\W_]+".join(parts) if len(parts) > 1 else parts[0]
 
 
+class StringsPattern:
+    """The query's strings as one regex (longest first, one group per string: a match's
+    ``lastindex`` says which), searched from the characters a match can start with. Searching the
+    alternation itself makes ``re`` try every string at every character of the text; a class of
+    first characters is scanned in C several times faster, and the alternation tried only there."""
+
+    __slots__ = ("pattern", "starts", "groups")
+
+    def __init__(self, sources: list[str], first_chars: set[str]):
+        self.pattern = re.compile("|".join(f"({s})" for s in sources), re.IGNORECASE)
+        self.starts = re.compile("[" + "".join(_char_class_item(ch) for ch in sorted(first_chars)) + "]",
+                                 re.IGNORECASE)
+        self.groups = self.pattern.groups  # how many strings
+
+    def finditer(self, text: str):
+        """The non-empty matches in text order, without overlaps (as ``re.finditer`` finds them)."""
+        search, match = self.starts.search, self.pattern.match
+        pos = 0
+        while True:
+            candidate = search(text, pos)
+            if candidate is None:
+                return
+            found = match(text, candidate.start())
+            if found is not None and found.end() > found.start():
+                yield found
+                pos = found.end()
+            else:
+                pos = candidate.start() + 1
+
+
+def _char_class_item(ch: str) -> str:
+    return "".join(re.escape(v) for v in _variants().get(ch, ch))
+
+
 @lru_cache(maxsize=256)
-def compile_strings(strings: tuple[str, ...]) -> re.Pattern | None:
-    """One regex matching any of the (normalised) strings, longest first."""
-    sources = [string_pattern(s) for s in sorted(set(strings), key=len, reverse=True)]
-    sources = [s for s in sources if s]
-    if not sources:
+def compile_strings(strings: tuple[str, ...]) -> StringsPattern | None:
+    """One pattern matching any of the (normalised) strings, longest first."""
+    ordered = [s for s in sorted(set(strings), key=len, reverse=True) if string_pattern(s)]
+    if not ordered:
         return None
-    return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE)
+    # a match starts with the first character of its string's first run (or one of its variants)
+    return StringsPattern([string_pattern(s) for s in ordered], {analysis.unit_runs(s)[0][1][0] for s in ordered})
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     start: int
     end: int
+    key: int = 0  # which of the query's strings (its group in the pattern)
 
 
-def find_spans(text: str, pattern: re.Pattern | None, limit: int | None = None) -> list[Span]:
+class _Matches:
+    """The spans of a pattern in a text, found only as far as they are asked for (at most
+    ``limit``): three fragments of a long text seldom need more than its first few matches."""
+
+    __slots__ = ("spans", "_found", "_limit")
+
+    def __init__(self, text: str, pattern: StringsPattern | None, limit: int):
+        self.spans: list[Span] = []
+        self._found = pattern.finditer(text) if pattern is not None else iter(())
+        self._limit = limit
+
+    def _pull(self) -> bool:
+        if len(self.spans) < self._limit:
+            for match in self._found:
+                start, end = match.span()
+                if end > start:
+                    self.spans.append(Span(start, end, match.lastindex or 0))
+                    return True
+        self._found = iter(())
+        return False
+
+    def has(self, i: int) -> bool:
+        while len(self.spans) <= i:
+            if not self._pull():
+                return False
+        return True
+
+    def cover(self, count: int, end: int) -> None:
+        """Find spans until there are ``count``, or one ends after ``end``."""
+        while len(self.spans) < count and self.spans[-1].end <= end and self._pull():
+            pass
+
+    def reach(self, position: int) -> None:
+        """Find every span that starts before ``position``."""
+        while (not self.spans or self.spans[-1].start < position) and self._pull():
+            pass
+
+    def every(self) -> list[Span]:
+        while self._pull():
+            pass
+        return self.spans
+
+
+def find_spans(text: str, pattern: StringsPattern | None, limit: int | None = None) -> list[Span]:
     if pattern is None:
         return []
     spans = []
@@ -94,34 +172,54 @@ def snippet(text: str, strings: tuple[str, ...], words: tuple[str, ...] = (), fr
     ``strings`` are the query's exact strings (preferred); ``words`` its jieba words (used when
     the exact strings do not occur).
     """
-    spans = find_spans(text, compile_strings(tuple(strings)), limit=200)
-    if not spans and words:
-        spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)), limit=200)
-    if not spans:
+    pattern = compile_strings(tuple(strings))
+    matches = _Matches(text, pattern, SNIPPET_SPANS)
+    if not matches.has(0) and words:
+        pattern = compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words))
+        matches = _Matches(text, pattern, SNIPPET_SPANS)
+    if not matches.has(0):
         head = text[:width * 2]
         return html.escape(head).replace("\n", " ") + ("…" if len(text) > len(head) else "")
-    windows = _best_windows(text, spans, fragments, width)
+    windows = _best_windows(text, matches, pattern.groups, fragments, width)
+    matches.reach(windows[-1][1])  # every match inside the windows, to mark
     parts = []
     for a, b in windows:
         prefix = "…" if a > 0 else ""
         suffix = "…" if b < len(text) else ""
-        parts.append(prefix + mark(text, spans, a, b) + suffix)
+        parts.append(prefix + mark(text, matches.spans, a, b) + suffix)
     return " ".join(parts).replace("……", "…").replace("\n", " ")
 
 
-def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[tuple[int, int]]:
-    """Non-overlapping windows that cover the most distinct matched strings, in text order."""
-    # spans come in text order without overlaps, so those ending inside a window are a run: its end by bisection
-    keys = [text[s.start:s.end].lower() for s in spans]
-    if len(set(keys)) == 1:  # one string (most queries): every window scores 1, so the earliest win
-        return _earliest_windows(text, spans, count, width)
-    ends = [s.end for s in spans]
-    scored = []
-    for i, span in enumerate(spans):
-        a = max(0, span.start - width // 3)
-        b = min(len(text), a + width)
-        distinct = len(set(keys[i:bisect_right(ends, b, i, min(i + 12, len(spans)))]))
-        scored.append((distinct, -i, a, b))
+def _window(text: str, span: Span, width: int) -> tuple[int, int]:
+    a = max(0, span.start - width // 3)
+    return a, min(len(text), a + width)
+
+
+def _best_windows(text: str, matches: _Matches, strings: int, count: int, width: int) -> list[tuple[int, int]]:
+    """Non-overlapping windows that cover the most distinct query strings (of ``strings``), in text
+    order: each window starts a little before a match, scored by the strings among the (up to 12)
+    matches that end inside it; the best first, the earlier first among equals."""
+    if strings == 1:  # one string (most queries): every window scores 1, so the earliest win
+        return _earliest_windows(text, matches, count, width)
+    # Windows in text order. Those holding every string are the best there can be: once ``count``
+    # of them are chosen (not overlapping), the rest of the text cannot change the choice.
+    spans = matches.spans
+    scored, best = [], []
+    i = 0
+    while matches.has(i):
+        a, b = _window(text, spans[i], width)
+        matches.cover(i + 12, b)
+        keys = set()
+        for span in spans[i:i + 12]:  # in text order without overlaps: those ending inside are a run
+            if span.end > b:
+                break
+            keys.add(span.key)
+        scored.append((len(keys), -i, a, b))
+        if len(keys) == strings and all(b <= x or a >= y for x, y in best):
+            best.append((_snap_start(text, a), b))
+            if len(best) >= count:
+                return sorted(best)
+        i += 1
     scored.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for _, _, a, b in scored:
@@ -132,12 +230,13 @@ def _best_windows(text: str, spans: list[Span], count: int, width: int) -> list[
     return sorted(chosen)
 
 
-def _earliest_windows(text: str, spans: list[Span], count: int, width: int) -> list[tuple[int, int]]:
+def _earliest_windows(text: str, matches: _Matches, count: int, width: int) -> list[tuple[int, int]]:
     """What ``_best_windows`` chooses when all spans match the same string: windows in text order."""
     chosen: list[tuple[int, int]] = []
-    for span in spans:
-        a = max(0, span.start - width // 3)
-        b = min(len(text), a + width)
+    i = 0
+    while matches.has(i):
+        a, b = _window(text, matches.spans[i], width)
+        i += 1
         if all(b <= x or a >= y for x, y in chosen):
             chosen.append((_snap_start(text, a), b))
             if len(chosen) >= count:
