@@ -49,35 +49,58 @@ class StringsPattern:
     alternation itself makes ``re`` try every string at every character of the text; a class of
     first characters is scanned in C several times faster, and the alternation tried only there."""
 
-    __slots__ = ("pattern", "starts", "groups")
+    __slots__ = ("pattern", "firsts", "starts", "groups")
 
     def __init__(self, sources: list[str], first_chars: set[str]):
         self.pattern = re.compile("|".join(f"({s})" for s in sources), re.IGNORECASE)
-        self.starts = re.compile("[" + "".join(_char_class_item(ch) for ch in sorted(first_chars)) + "]",
-                                 re.IGNORECASE)
+        self.firsts = "".join(sorted({v for ch in first_chars for v in _variants().get(ch, ch)}))
+        self.starts = None
+        if any(ch.lower() != ch.upper() for ch in self.firsts):
+            # cased: re's own class knows every case form (K is also the Kelvin sign); uncased
+            # characters (Chinese) are found by str.find, as compiling a class of a few of them
+            # costs re ~0.3 ms
+            self.starts = re.compile("[" + re.escape(self.firsts) + "]", re.IGNORECASE)
         self.groups = self.pattern.groups  # how many strings
 
     def finditer(self, text: str):
         """The non-empty matches in text order, without overlaps (as ``re.finditer`` finds them)."""
-        search, match = self.starts.search, self.pattern.match
+        match = self.pattern.match
+        candidates = _class_positions(text, self.starts) if self.starts else _char_positions(text, self.firsts)
         pos = 0
-        while True:
-            candidate = search(text, pos)
-            if candidate is None:
-                return
-            found = match(text, candidate.start())
+        for at in candidates:
+            if at < pos:
+                continue
+            found = match(text, at)
             if found is not None and found.end() > found.start():
                 yield found
                 pos = found.end()
-            else:
-                pos = candidate.start() + 1
 
 
-def _char_class_item(ch: str) -> str:
-    return "".join(re.escape(v) for v in _variants().get(ch, ch))
+def _class_positions(text: str, starts: re.Pattern):
+    for found in starts.finditer(text):
+        yield found.start()
 
 
-@lru_cache(maxsize=256)
+def _char_positions(text: str, chars: str):
+    """Where any of ``chars`` occurs, in order."""
+    find = text.find
+    ahead = {ch: find(ch) for ch in chars}
+    ahead = {ch: at for ch, at in ahead.items() if at >= 0}
+    while ahead:
+        ch, at = min(ahead.items(), key=_second)
+        yield at
+        following = find(ch, at + 1)
+        if following >= 0:
+            ahead[ch] = following
+        else:
+            del ahead[ch]
+
+
+def _second(pair):
+    return pair[1]
+
+
+@lru_cache(maxsize=1024)  # compiling costs ~0.5 ms: the searches of a busy day
 def compile_strings(strings: tuple[str, ...]) -> StringsPattern | None:
     """One pattern matching any of the (normalised) strings, longest first."""
     ordered = [s for s in sorted(set(strings), key=len, reverse=True) if string_pattern(s)]
