@@ -7,6 +7,7 @@ Output is HTML-escaped text with matches in ``<mark>``.
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 from dataclasses import dataclass
@@ -65,39 +66,43 @@ class StringsPattern:
     def finditer(self, text: str):
         """The non-empty matches in text order, without overlaps (as ``re.finditer`` finds them)."""
         match = self.pattern.match
-        candidates = _class_positions(text, self.starts) if self.starts else _char_positions(text, self.firsts)
+        if self.starts is not None:
+            pos = 0
+            for candidate in self.starts.finditer(text):
+                at = candidate.start()
+                if at >= pos:
+                    found = match(text, at)
+                    if found is not None and found.end() > at:
+                        yield found
+                        pos = found.end()
+            return
+        find = text.find
+        if len(self.firsts) == 1:
+            at = find(self.firsts)
+            while at >= 0:
+                found = match(text, at)
+                if found is not None and found.end() > at:
+                    yield found
+                    at = find(self.firsts, found.end())
+                else:
+                    at = find(self.firsts, at + 1)
+            return
+        # several first characters: the next place of each, nearest first
+        ahead = [(at, ch) for ch in self.firsts if (at := find(ch)) >= 0]
+        heapq.heapify(ahead)
         pos = 0
-        for at in candidates:
-            if at < pos:
-                continue
-            found = match(text, at)
-            if found is not None and found.end() > found.start():
-                yield found
-                pos = found.end()
-
-
-def _class_positions(text: str, starts: re.Pattern):
-    for found in starts.finditer(text):
-        yield found.start()
-
-
-def _char_positions(text: str, chars: str):
-    """Where any of ``chars`` occurs, in order."""
-    find = text.find
-    ahead = {ch: find(ch) for ch in chars}
-    ahead = {ch: at for ch, at in ahead.items() if at >= 0}
-    while ahead:
-        ch, at = min(ahead.items(), key=_second)
-        yield at
-        following = find(ch, at + 1)
-        if following >= 0:
-            ahead[ch] = following
-        else:
-            del ahead[ch]
-
-
-def _second(pair):
-    return pair[1]
+        while ahead:
+            at, ch = ahead[0]
+            if at >= pos:
+                found = match(text, at)
+                if found is not None and found.end() > at:
+                    yield found
+                    pos = found.end()
+            following = find(ch, max(at + 1, pos))
+            if following >= 0:
+                heapq.heapreplace(ahead, (following, ch))
+            else:
+                heapq.heappop(ahead)
 
 
 @lru_cache(maxsize=1024)  # compiling costs ~0.5 ms: the searches of a busy day

@@ -42,7 +42,7 @@ def register_filters(app) -> None:
         return Markup(snippet_html)
 
     app.jinja_env.globals.update(FACETS=FACETS, SORT_LABELS=webparams.SORT_LABELS, hit_path=hit_path,
-                                 shown_path=shown_path)
+                                 shown_path=shown_path, timeline_svg=timeline.svg)
 
 
 @bp.get("/health")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 BAR_HEIGHT = 74  # px: the bars' area; the labels' row is below it (template and CSS)
 MAX_SPAN = 80
 WIDE_LABELS, NARROW_LABELS = 12, 5
@@ -79,3 +81,25 @@ def bars(year_counts: dict[str, int], params) -> list[Bar]:
         out.append(Bar(str(year), count, x, BAR_HEIGHT - height, width, height, params.only_year(str(year)),
                        str(year) in selected, bool(where), label_x, anchor, where))
     return out
+
+
+# One bar's SVG, formatted in Python: through the template's per-attribute escaping and filters a
+# bar cost ~20 us (a 54-year chart ~1 ms, a third of a results page). Only the URL is text from a
+# request; the rest are numbers and the classes above.
+_BAR = ('<a href="{url}"><rect class="{bar_class}" x="{x:.3f}%" y="{y:.1f}" width="{width:.3f}%" height="{height:.1f}">'
+        '<title>{year} 年：{count} 篇</title></rect><rect class="hit-area" x="{x:.3f}%" y="0" width="{width:.3f}%" '
+        'height="{area}"><title>{year} 年：{count} 篇</title></rect></a>')
+_LABEL = '<text class="{label_class}" x="{label_x:.3f}%" y="92" text-anchor="{anchor}">{year}</text>'
+
+
+def svg(bars_: list[Bar]) -> Markup:
+    """The bars and their labels, as the chart's SVG content."""
+    out = []
+    for bar in bars_:
+        out.append(_BAR.format(url=escape(bar.url), bar_class="bar selected" if bar.selected else "bar", x=bar.x,
+                               y=bar.y, width=bar.width, height=max(bar.height, 0), year=escape(bar.year),
+                               count=int(bar.count), area=BAR_HEIGHT))
+        if bar.label:
+            out.append(_LABEL.format(label_class=escape(bar.label_class), label_x=bar.label_x,
+                                     anchor=escape(bar.anchor), year=escape(bar.year)))
+    return Markup("\n".join(out))
