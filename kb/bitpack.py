@@ -186,6 +186,39 @@ class Stream:
         return out.reshape(-1)
 
 
+def positions(firsts: Stream, gaps: Stream, rows: np.ndarray, counts: np.ndarray, gap_starts: np.ndarray) -> np.ndarray:
+    """The positions of some postings, in row order: each row's first position (``firsts`` at the
+    row), then its ``counts - 1`` gaps (``gaps`` from the row's gap start) summed on, as int64."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    more = counts - 1
+    total = int(more.sum())
+    if NATIVE is not None and rows.size:
+        out = np.empty(total + rows.size, dtype=np.int64)
+        NATIVE.positions(firsts.data, firsts.widths, firsts.blocks, gaps.data, gaps.widths, gaps.blocks, rows,
+                         counts, np.ascontiguousarray(gap_starts, dtype=np.int64), out)
+        return out
+    heads = firsts.take(rows).astype(np.int64)
+    if not total:
+        return heads
+    index = np.repeat(gap_starts - (np.cumsum(more) - more), more) + np.arange(total, dtype=np.int64)
+    return interleave(heads, gaps.take(index).astype(np.int64), counts)
+
+
+def interleave(heads: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Positions of postings given each one's first position (``heads``) and the gaps to its
+    following ones (``gaps``, ``counts - 1`` per posting, in posting order)."""
+    out_starts = np.cumsum(counts) - counts
+    values = np.empty(int(counts.sum()), dtype=np.int64)
+    rest = np.ones(values.size, dtype=bool)
+    rest[out_starts] = False
+    values[rest] = gaps
+    values[out_starts] = heads
+    running = np.cumsum(values)
+    return running - np.repeat(running[out_starts] - heads, counts)
+
+
+
 def padding() -> bytes:
     """What a writer puts after a stream's data, so that ``Stream`` can read 8 bytes anywhere in it."""
     return b"\0" * _PAD

@@ -304,25 +304,12 @@ class FieldArrays:
         order, ascending within a row)."""
         first = int(self.starts[t])
         counts = tfs[rows]
-        more = counts - 1
-        total = int(more.sum())
-        if not total:
+        if not int(counts.sum()) - len(counts):  # one position each: the firsts are all
             return counts, self.firsts.take(rows + first).astype(np.int64)
         # gaps of posting r: after the gaps of the term's earlier postings, and of earlier terms
         gap_base = int(self.position_starts[t]) - first
         gaps_before = np.cumsum(tfs - 1) - (tfs - 1)
-        starts = gaps_before[rows] + gap_base
-        if bitpack.NATIVE is not None:
-            out = np.empty(total + len(rows), dtype=np.int64)
-            f, g = self.firsts, self.gaps
-            bitpack.NATIVE.positions(f.data, f.widths, f.blocks, g.data, g.widths, g.blocks,
-                                     np.ascontiguousarray(rows + first, dtype=np.int64),
-                                     np.ascontiguousarray(counts, dtype=np.int64), starts.astype(np.int64), out)
-            return counts, out
-        heads = self.firsts.take(rows + first).astype(np.int64)
-        index = np.repeat(starts - (np.cumsum(more) - more), more) + np.arange(total, dtype=np.int64)
-        gaps = self.gaps.take(index).astype(np.int64)
-        return counts, interleave(heads, gaps, counts)
+        return counts, bitpack.positions(self.firsts, self.gaps, rows + first, counts, gaps_before[rows] + gap_base)
 
     def slice(self, a: int, b: int):
         """Terms ``a`` to ``b`` (exclusive) whole: (each term's posting count, documents, frequencies,
@@ -337,7 +324,7 @@ class FieldArrays:
             q0, q1 = int(self.position_starts[a]), int(self.position_starts[b])
             heads = self.firsts.range(p0, p1).astype(np.int64)
             gaps = self.gaps.range(q0 - p0, q1 - p1).astype(np.int64)
-            positions = interleave(heads, gaps, tfs)
+            positions = bitpack.interleave(heads, gaps, tfs)
         return counts, docs, tfs, positions
 
     def all_postings(self, positions: bool = True):
@@ -368,19 +355,6 @@ def restart_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
         firsts = (np.cumsum(counts) - counts)[counts > 0]
         running -= np.repeat(running[firsts] - deltas[firsts], counts[counts > 0])
     return running
-
-
-def interleave(heads: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Positions of postings given each one's first position (``heads``) and the gaps to its
-    following ones (``gaps``, ``counts - 1`` per posting, in posting order)."""
-    out_starts = np.cumsum(counts) - counts
-    values = np.empty(int(counts.sum()), dtype=np.int64)
-    rest = np.ones(values.size, dtype=bool)
-    rest[out_starts] = False
-    values[rest] = gaps
-    values[out_starts] = heads
-    running = np.cumsum(values)
-    return running - np.repeat(running[out_starts] - heads, counts)
 
 
 class TermArrays:
