@@ -130,7 +130,7 @@ class KeywordFacet(Facet):
             present = present[counts[present] >= np.partition(counts[present], -limit)[-limit]] if limit else present[:0]
         present = present[np.lexsort((name_order[present], -counts[present]))]  # most first, then by name
         shown = present[:limit] if limited else present
-        found = Counts((names[i], n) for i, n in zip(shown.tolist(), counts[shown].tolist()))
+        found = Counts(zip(map(names.__getitem__, shown.tolist()), counts[shown].tolist()))  # thousands: no Python loop
         if limited:
             wanted = {str(v) for v in keep or ()} - found.keys()  # selected values: counted whatever their rank
             for i in (i for i, name in enumerate(names) if name in wanted) if wanted else ():
