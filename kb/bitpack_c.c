@@ -113,11 +113,11 @@ static PyObject *damaged(void)
     return NULL;
 }
 
-/* unpack(data, widths, blocks, start, out_uint64[n]): values start .. start + n */
-static PyObject *unpack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* Values start .. start + n of a stream into out (uint64), or their running sums (int64). */
+static PyObject *decode_range(PyObject *const *args, Py_ssize_t nargs, const char *usage, int running)
 {
     if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "unpack(data, widths, blocks, start, out)");
+        PyErr_SetString(PyExc_TypeError, usage);
         return NULL;
     }
     views_t v = {.count = 0};
@@ -130,37 +130,7 @@ static PyObject *unpack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         release(&v);
         return NULL;
     }
-    uint64_t *out = o->buf;
-    Py_ssize_t n = o->len / 8;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (value_at(&s, start + k, &out[k]) < 0) {
-            release(&v);
-            return damaged();
-        }
-    }
-    release(&v);
-    Py_RETURN_NONE;
-}
-
-/* running_sum(data, widths, blocks, start, out_int64[n]): running sums of values start .. start + n
- * (document numbers from their deltas) */
-static PyObject *running_sum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "running_sum(data, widths, blocks, start, out)");
-        return NULL;
-    }
-    views_t v = {.count = 0};
-    stream_t s;
-    int64_t start = PyLong_AsLongLong(args[3]);
-    if (start == -1 && PyErr_Occurred())
-        return NULL;
-    Py_buffer *o;
-    if (stream_from(&v, args[0], args[1], args[2], &s) < 0 || !(o = view(&v, args[4], 8, 1, "out"))) {
-        release(&v);
-        return NULL;
-    }
-    int64_t *out = o->buf, total = 0;
+    uint64_t *out = o->buf, total = 0;
     Py_ssize_t n = o->len / 8;
     for (Py_ssize_t k = 0; k < n; k++) {
         uint64_t x;
@@ -168,11 +138,24 @@ static PyObject *running_sum(PyObject *self, PyObject *const *args, Py_ssize_t n
             release(&v);
             return damaged();
         }
-        total += (int64_t)x;
-        out[k] = total;
+        total += x; /* wraps like int64 addition; the caller reads out as int64 */
+        out[k] = running ? total : x;
     }
     release(&v);
     Py_RETURN_NONE;
+}
+
+/* unpack(data, widths, blocks, start, out_uint64[n]): values start .. start + n */
+static PyObject *unpack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return decode_range(args, nargs, "unpack(data, widths, blocks, start, out)", 0);
+}
+
+/* running_sum(data, widths, blocks, start, out_int64[n]): running sums of values start .. start + n
+ * (document numbers from their deltas) */
+static PyObject *running_sum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return decode_range(args, nargs, "running_sum(data, widths, blocks, start, out)", 1);
 }
 
 /* take(data, widths, blocks, index_int64[n], out_uint64[n]): the values at ``index`` */
