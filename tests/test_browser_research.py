@@ -194,6 +194,9 @@ def test_compare_two_checked_hits(research_server, browser):
     boxes[0].click()
     boxes[3].click()
     browser.find_element(By.CSS_SELECTOR, "#compare-form button").click()
-    head = browser.find_element(By.CSS_SELECTOR, "dl.compare-head").text
+    # the click starts a navigation: wait for the comparison page (a loaded CI machine is slow to answer)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    head = WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "dl.compare-head"))[0].text
     assert "2021年某县政府工作报告" in head and "2024年某县政府工作报告" in head
     assert head.index("2021年") < head.index("2024年")  # older first, whichever was checked first
