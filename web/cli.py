@@ -65,29 +65,16 @@ def _cannot_listen(values: dict, exc: OSError):
 
 
 def _run_until_stopped(server) -> None:
-    """Serve until SIGTERM (systemd, kill) or Ctrl-C. The signal only raises a flag that the event
-    loop looks at between rounds (at most its timeout, 1 s, later): an exception raised wherever the
-    main thread happens to be could leave one of waitress's locks taken (inside ``with lock:``), and
-    the shutdown then waited for it for ever (seen: 2 of ~10 test runs of ``kb serve`` hung on Ctrl-C)."""
-    stopping = []
-
-    def stop(signum, frame):
-        stopping.append(signum)
+    def stop(signum, frame):  # systemd and kill send SIGTERM: stop like Ctrl-C, closing the socket
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # forked servers ignore Ctrl-C: the parent stops them
-        signal.signal(signal.SIGINT, stop)
-    # one socket: the server is the dispatcher (its map is _map); several: a MultiSocketServer (map)
-    sockets = server.map if hasattr(server, "map") else server._map
     try:
-        while not stopping:
-            server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=sockets,
-                                 use_poll=server.adj.asyncore_use_poll, count=1)
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
-        from waitress import wasyncore
-
-        server.task_dispatcher.shutdown()  # the worker threads finish what they serve (up to 5 s)
-        wasyncore.close_all(sockets)
+        server.close()
 
 
 def _serve_processes(values: dict) -> int:
