@@ -229,8 +229,11 @@ def test_installed_wheel_runs_the_kb_command(installed, tmp_path):
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "PYTHON"))}
+    # Ctrl-C reaches it as from a terminal: a suite run as a background job (`./test.sh &`) ignores
+    # SIGINT, and an ignored signal stays ignored in every program it starts
     server = subprocess.Popen([str(installed / "bin" / "kb"), "serve", "--port", str(port), "--index", str(index)],
-                              cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         body, deadline = None, time.monotonic() + 60
         while body is None:
