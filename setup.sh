@@ -15,22 +15,25 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+# the project itself, editable (and its C module where a compiler is found): the build backend
+# (setuptools) is pinned in requirements.txt, so no download
+install_project() {
+  PYTHONWARNINGS="ignore:Editable installation" \
+    .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+}
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt pyproject.toml setup.py kb/bitpack_c.c | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
-  # the project itself, editable: the build backend (setuptools) is pinned above, so no download
-  PYTHONWARNINGS="ignore:Editable installation" \
-    .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  install_project
   echo "$want" > "$stamp"
   installed=1
 fi
 # The C inner loops are optional (setup.py): build them if a compiler has come since, else say so.
 if ! .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null; then
   if [ -z "${installed:-}" ] && command -v "${CC:-cc}" >/dev/null 2>&1; then
-    PYTHONWARNINGS="ignore:Editable installation" \
-      .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+    install_project
   fi
   .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null \
     || echo "setup.sh: note: $(.venv/bin/python -c 'from kb.bitpack import kernel; print(kernel())')" >&2

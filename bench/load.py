@@ -38,9 +38,9 @@ class Servers:
         self.log = tempfile.TemporaryFile()  # stderr (a file, not a pipe nobody reads)
         self.port = free_port()
         # the shipped server: ``python -m web --processes N`` (N forked servers on one socket)
-        self.procs = [subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
-                                        str(self.port), "--threads", str(threads), "--processes", str(processes)],
-                                       cwd=ROOT, env=env, stdout=self.log, stderr=self.log)]
+        self.proc = subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
+                                      str(self.port), "--threads", str(threads), "--processes", str(processes)],
+                                     cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         self.processes = processes
         self._wait()
 
@@ -53,7 +53,7 @@ class Servers:
                         r.read()
                     break
                 except OSError:
-                    if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
                         self.stop()
                         raise RuntimeError("the server did not start")
                     time.sleep(0.1)
@@ -64,7 +64,7 @@ class Servers:
         """The server processes: the parent, and its forked servers when there are several."""
         from bench.measure import children
 
-        return tuple(pid for p in self.procs for pid in (p.pid, *children(p.pid)))
+        return (self.proc.pid, *children(self.proc.pid))
 
     def rss_mb(self) -> float:
         total = 0
@@ -78,14 +78,12 @@ class Servers:
         return round(total / 1024, 1)
 
     def stop(self):
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        self.proc.terminate()  # the parent stops its forked servers
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def errors(self) -> str:
         """What the servers wrote to stderr (call after ``stop``)."""

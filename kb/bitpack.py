@@ -218,7 +218,6 @@ def interleave(heads: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.nd
     return running - np.repeat(running[out_starts] - heads, counts)
 
 
-
 def padding() -> bytes:
     """What a writer puts after a stream's data, so that ``Stream`` can read 8 bytes anywhere in it."""
     return b"\0" * _PAD

@@ -1,6 +1,6 @@
-/* The inner loops of kb.bitpack in C: unpacking values of a packed stream (see kb/bitpack.py for
- * the layout), and the position decoding the exact-string search does for every candidate
- * document. numpy does the same in whole-array steps (kb/bitpack.py, kb/termarrays.py), which is
+/* The inner loops of kb.bitpack in C: packing and unpacking a stream (see kb/bitpack.py for the
+ * layout), running sums of document deltas, and the position decoding the exact-string search does
+ * for every candidate document. kb/bitpack.py does the same in whole-array numpy steps, which is
  * what runs when this module is not built; both give identical results (tests/test_bitpack.py).
  *
  * Every argument is a buffer (numpy arrays, bytes, memoryviews); outputs are preallocated by the

@@ -108,11 +108,18 @@ class StringsPattern:
 @lru_cache(maxsize=1024)  # compiling costs ~0.5 ms: the searches of a busy day
 def compile_strings(strings: tuple[str, ...]) -> StringsPattern | None:
     """One pattern matching any of the (normalised) strings, longest first."""
-    ordered = [s for s in sorted(set(strings), key=len, reverse=True) if string_pattern(s)]
-    if not ordered:
+    sources = {s: string_pattern(s) for s in sorted(set(strings), key=len, reverse=True)}
+    sources = {s: source for s, source in sources.items() if source}
+    if not sources:
         return None
     # a match starts with the first character of its string's first run (or one of its variants)
-    return StringsPattern([string_pattern(s) for s in ordered], {analysis.unit_runs(s)[0][1][0] for s in ordered})
+    return StringsPattern(list(sources.values()), {analysis.unit_runs(s)[0][1][0] for s in sources})
+
+
+def _words_pattern(words: tuple[str, ...]) -> StringsPattern | None:
+    """What is marked when none of the exact strings occurs: the query's words (of two or more
+    characters, when there are such)."""
+    return compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words))
 
 
 @dataclass(slots=True)
@@ -135,11 +142,9 @@ class _Matches:
 
     def _pull(self) -> bool:
         if len(self.spans) < self._limit:
-            for match in self._found:
-                start, end = match.span()
-                if end > start:
-                    self.spans.append(Span(start, end, match.lastindex or 0))
-                    return True
+            for match in self._found:  # never empty (StringsPattern.finditer)
+                self.spans.append(Span(*match.span(), match.lastindex or 0))
+                return True
         self._found = iter(())
         return False
 
@@ -166,15 +171,7 @@ class _Matches:
 
 
 def find_spans(text: str, pattern: StringsPattern | None, limit: int | None = None) -> list[Span]:
-    if pattern is None:
-        return []
-    spans = []
-    for match in pattern.finditer(text):
-        if match.end() > match.start():
-            spans.append(Span(match.start(), match.end()))
-            if limit and len(spans) >= limit:
-                break
-    return spans
+    return _Matches(text, pattern, limit or len(text) + 1).every()
 
 
 def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:
@@ -203,7 +200,7 @@ def snippet(text: str, strings: tuple[str, ...], words: tuple[str, ...] = (), fr
     pattern = compile_strings(tuple(strings))
     matches = _Matches(text, pattern, SNIPPET_SPANS)
     if not matches.has(0) and words:
-        pattern = compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words))
+        pattern = _words_pattern(words)
         matches = _Matches(text, pattern, SNIPPET_SPANS)
     if not matches.has(0):
         head = text[:width * 2]
@@ -286,7 +283,7 @@ def first_match(text: str, strings: tuple[str, ...], words: tuple[str, ...] = ()
     """Where the first match a snippet would show starts (None: no match)."""
     spans = find_spans(text, compile_strings(tuple(strings)), limit=1)
     if not spans and words:
-        spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)), limit=1)
+        spans = find_spans(text, _words_pattern(words), limit=1)
     return spans[0].start if spans else None
 
 
@@ -298,7 +295,7 @@ def highlight_all(text: str, strings: tuple[str, ...], words: tuple[str, ...] = 
     pairs inserted where they fall (page starts), never inside a match."""
     spans = find_spans(text, compile_strings(tuple(strings)))
     if not spans and words:
-        spans = find_spans(text, compile_strings(tuple(w for w in words if len(w) > 1) or tuple(words)))
+        spans = find_spans(text, _words_pattern(words))
     pending = sorted(markers)
     out, pos = [], 0
 

@@ -259,15 +259,15 @@ def merge_plan(storage, segments, together=()) -> list:
     if len(candidates) < 2:
         return []
     largest = max(sizes.values())
-    batch = {id(s) for s in together}
-    chosen = [s for s in candidates if sizes[id(s)] < largest * _TAIL or (len(batch) > 1 and id(s) in batch)]
+    batch = {id(s) for s in together} if len(together) > 1 else set()
+    chosen = [s for s in candidates if sizes[id(s)] < largest * _TAIL or id(s) in batch]
     tiers: dict[int, list] = {}
     for s in candidates:
         if sizes[id(s)] >= largest * _TAIL:
             tiers.setdefault(int(np.log(max(sizes[id(s)], 1)) / np.log(MERGE_FACTOR)), []).append(s)
     for tier in sorted(tiers):
         if len(tiers[tier]) >= MERGE_FACTOR:
-            chosen += [s for s in tiers[tier] if all(s is not c for c in chosen)]
+            chosen += [s for s in tiers[tier] if id(s) not in batch]  # (tails are in no tier)
             break
     kept, total = [], 0
     for s in chosen:  # never more than MERGE_MAX at once
