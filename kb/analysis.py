@@ -20,6 +20,7 @@ matches, and each fast (array) version sits beside the definition it is held equ
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -348,7 +349,9 @@ def _is_word(token: str) -> bool:
 def words(norm_text: str) -> tuple[str, ...]:
     """The ranking words of a normalised text, in order (stop words and punctuation removed)."""
     stops = stop_words()
-    return tuple(w for w in cut(norm_text) if w not in stops and (w.isalnum() or _is_word(w)))
+    tokens = cut(norm_text)
+    dropped = {w for w in set(tokens) if w in stops or not _is_word(w)}  # each distinct token judged once
+    return tuple(itertools.filterfalse(dropped.__contains__, tokens))
 
 
 def word_positions(norm_text: str) -> dict[str, list[int]]:

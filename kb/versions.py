@@ -129,7 +129,7 @@ def sketch(text: str) -> dict | None:
     found = shingles(text, s.shingle)
     minhash = rensa.RMinHash(num_perm=s.num_perm, seed=s.seed)
     if found:
-        minhash.update(sorted(found))
+        minhash.update(list(found))  # a minimum does not depend on order: no sort (a third of the sketch)
     digest = np.asarray(minhash.digest(), dtype="<u4")
     return {"kind": s.kind, "digest": base64.b64encode(digest.tobytes()).decode("ascii"), "shingles": len(found)}
 

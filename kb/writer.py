@@ -75,7 +75,10 @@ class _FieldPool:
     def numbers(self, terms) -> np.ndarray:
         """Each term's number in the vocabulary (new terms get the next ones)."""
         vocabulary = self.vocabulary
-        return np.array([vocabulary.setdefault(t, len(vocabulary)) for t in terms], dtype=np.uint64)
+        # numbered in first-seen order; the lookups run in C (map), not a Python loop per word
+        new = [t for t in dict.fromkeys(terms) if t not in vocabulary]
+        vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new))))
+        return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.uint64, count=len(terms))
 
     def sorted(self) -> "_SortedField":
         """The postings sorted by (term, document), as a merge source."""

@@ -88,6 +88,21 @@ def test_sketch_is_stored_at_ingest_and_estimates_similarity():
     assert versions.digest_of({"kind": "another", "digest": a["digest"]}) is None
 
 
+def test_the_sketch_does_not_depend_on_the_order_shingles_come_in():
+    # sketches stored by earlier versions (which sorted the shingles first) stay comparable
+    import base64
+
+    import numpy as np
+    import rensa
+
+    s = versions.settings()
+    text = "\n".join(BASE)
+    minhash = rensa.RMinHash(num_perm=s.num_perm, seed=s.seed)
+    minhash.update(sorted(versions.shingles(text, s.shingle)))
+    old = base64.b64encode(np.asarray(minhash.digest(), dtype="<u4").tobytes()).decode("ascii")
+    assert versions.sketch(text)["digest"] == old
+
+
 def test_versions_are_grouped_and_others_are_not(corpus):
     kb, _, index_dir = corpus
     assert _group_names(kb) == [{"law-2023.txt", "law-2017.txt", "law-excerpt.txt", "reprint.txt"}]
