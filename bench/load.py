@@ -32,14 +32,16 @@ def free_port() -> int:
 class Servers:
     """``processes`` server processes on one loopback port (1: ``python -m web`` itself)."""
 
-    def __init__(self, index_dir: Path, processes: int = 1, threads: int = 8, env: dict | None = None):
+    def __init__(self, index_dir: Path, processes: int = 1, threads: int | None = None, env: dict | None = None):
         self.index_dir = Path(index_dir)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "KB_INDEX": str(index_dir), **(env or {})}
         self.log = tempfile.TemporaryFile()  # stderr (a file, not a pipe nobody reads)
         self.port = free_port()
         # the shipped server: ``python -m web --processes N`` (N forked servers on one socket)
+        # (threads: the shipped default unless given)
         self.proc = subprocess.Popen([sys.executable, "-m", "web", "--index", str(index_dir), "--port",
-                                      str(self.port), "--threads", str(threads), "--processes", str(processes)],
+                                      str(self.port), "--processes", str(processes)]
+                                     + (["--threads", str(threads)] if threads else []),
                                      cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         self.processes = processes
         self._wait()

@@ -51,7 +51,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("index", "KB_INDEX", str, None, "index folder (default: index/ in the project)"),
     Setting("host", "KB_HOST", str, "127.0.0.1", "address the server listens on (0.0.0.0: the office network)"),
     Setting("port", "KB_PORT", int, 5000, "port the server listens on"),
-    Setting("threads", "KB_THREADS", int, 8, "server threads (per process)"),
+    Setting("threads", "KB_THREADS", int, 2, "server threads per process: searches are CPU work under one "
+            "interpreter lock, so more threads only stretch each request (two: a slow request never blocks a process)"),
     Setting("processes", "KB_PROCESSES", int, 1, "server processes on one socket: one per core serves searches "
             "in parallel (threads of one process share one interpreter lock)"),
     Setting("admin_token", "KB_ADMIN_TOKEN", str, None, "token that turns uploads on (an admin token for scripts)",

@@ -189,6 +189,60 @@ def test_several_server_processes_share_the_port_and_stop_together(index):
             server.wait()
 
 
+def _open_sockets(pid):
+    from pathlib import Path
+
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:  # closed meanwhile
+            pass
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked servers and /proc: Linux")
+def test_keep_alive_connections_are_spread_evenly_over_the_processes(index):
+    # a keep-alive client stays with the process that accepted it: each new one goes to the
+    # process holding the fewest (web/balance.py), not to whichever woke first
+    import http.client
+    import time
+
+    server, port = _serve(index, "--processes", "2")
+    clients = []
+    try:
+        _answers(port)
+        deadline = time.monotonic() + 30
+        while len(_servers_of(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _servers_of(server.pid)
+        before, settled = None, [_open_sockets(pid) for pid in workers]
+        while before != settled and time.monotonic() < deadline:  # the probes' connections closed
+            time.sleep(0.3)
+            before, settled = settled, [_open_sockets(pid) for pid in workers]
+        for _ in range(12):
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            client.request("GET", "/health")
+            response = client.getresponse()
+            response.read()
+            assert response.status == 200
+            clients.append(client)
+        held = [_open_sockets(pid) - base for pid, base in zip(workers, before)]
+        assert sum(held) == 12 and max(held) - min(held) <= 1, held
+        for client in clients:  # and the counts follow connections that close
+            client.close()
+        clients = []
+        for _ in range(4):
+            status, _ = _answers(port)
+            assert status == 200
+    finally:
+        for client in clients:
+            client.close()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked servers and /proc: Linux")
 def test_a_server_process_that_dies_stops_the_rest_with_exit_1(index):
     import signal

@@ -19,7 +19,7 @@ Settings: flags > environment (KB_…) > kb.toml (beside the index folder, or --
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     p.add_argument("--port", type=int, help="port to listen on (default 5000)")
-    p.add_argument("--threads", type=int, help="server threads per process (default 8)")
+    p.add_argument("--threads", type=int, help="server threads per process (default 2: searches are CPU work under one interpreter lock)")
     p.add_argument("--processes", type=int, help="server processes sharing the port (default 1; one per core "
                    "for many users at once)")
     p.add_argument("--index", metavar="DIR", help="index folder (default: $KB_INDEX, else index/)")
@@ -91,8 +91,11 @@ def _serve_processes(values: dict) -> int:
         listener = socket.create_server((values["host"], values["port"]), backlog=1024)
     except OSError as exc:
         raise _cannot_listen(values, exc) from None
+    from web.balance import ConnectionBalance
+
+    balance = ConnectionBalance(values["processes"])  # keep-alive connections spread evenly
     children, parent = [], os.getpid()
-    for _ in range(values["processes"]):
+    for slot in range(values["processes"]):
         pid = os.fork()
         if pid == 0:  # a server process: its own app, index snapshot and threads
             code = 1
@@ -105,13 +108,16 @@ def _serve_processes(values: dict) -> int:
                 from web import create_app
 
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us (Ctrl-C reaches the group)
-                _run_until_stopped(create_server(create_app(settings_values=values), sockets=[listener],
-                                                 threads=values["threads"], ident="kb"))
+                server = create_server(create_app(settings_values=values), sockets=[listener],
+                                       threads=values["threads"], ident="kb")
+                balance.attach(server, slot)
+                _run_until_stopped(server)
                 code = 0
             finally:
                 os._exit(code)
         children.append(pid)
     listener.close()
+    balance.close()
     print(f"serving on http://{values['host']}:{values['port']}/ with {len(children)} processes "
           f"({', '.join(map(str, children))})", file=sys.stderr)
     stopping = False
