@@ -164,6 +164,7 @@ _NUMBERING = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # the same words come back in every document: judged once
 def is_term(word: str) -> bool:
     """A word that can be a topic: two or more characters, Chinese, not numbering (a word of our
     user dictionary always is: 十四五 is a plan's name)."""
