@@ -14,6 +14,22 @@ from __future__ import annotations
 import mmap
 import os
 
+from waitress import wasyncore
+
+
+class _Woken(wasyncore.file_dispatcher):
+    """Our end of the pipe the other processes write to: a byte wakes waitress's loop, which
+    then asks ``readable`` again with fresh counts."""
+
+    def handle_read(self):
+        try:
+            self.recv(4096)
+        except OSError:
+            pass
+
+    def writable(self):
+        return False
+
 
 class ConnectionBalance:
     """Made in the parent before forking; each server process calls ``attach`` with its slot."""
@@ -33,23 +49,11 @@ class ConnectionBalance:
 
     def attach(self, server, slot: int) -> None:
         """Make waitress ``server`` (one listening socket) accept only while it is least loaded."""
-        from waitress import wasyncore
-
         counts, wake = self.counts, [w for i, (_, w) in enumerate(self.pipes) if i != slot]
-        for i, (read_end, write_end) in enumerate(self.pipes):  # keep our read end, the others' write ends
+        for i, (read_end, write_end) in enumerate(self.pipes):  # keep the others' write ends only
             os.close(write_end if i == slot else read_end)
-
-        class Woken(wasyncore.file_dispatcher):
-            def handle_read(self):
-                try:
-                    self.recv(4096)
-                except OSError:
-                    pass
-
-            def writable(self):
-                return False
-
-        Woken(self.pipes[slot][0], map=server._map)
+        _Woken(self.pipes[slot][0], map=server._map)  # reads a duplicate of our read end
+        os.close(self.pipes[slot][0])
         base = len(server._map)  # the listener, waitress's trigger and our pipe: not connections
         accepting = server.readable
         last = -1
