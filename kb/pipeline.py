@@ -13,7 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
-from kb import analysis, versions
+from kb import analysis, gramarrays, versions
 from kb import clean as cleaning
 from kb import meta as kbmeta
 from kb.errors import ReadError, UnsupportedFormat
@@ -80,6 +80,7 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
     corrected = corrected or {}
     metadata = kbmeta.merge(found, given, corrected)
     title = metadata.get("title") or Path(source).stem
+    units = gramarrays.unit_string(analysis.normalize(text))  # matchable characters
     fields = {
         "id": doc_id_for(source),
         "path": source,
@@ -92,8 +93,8 @@ def document_fields(source: str, sha: str, text: str, given: dict, stored: dict,
             "corrected": corrected,
             "extracted": {k: v for k, v in found.items() if k != "title"},
             "extra": {k: v for k, v in metadata.items() if k not in kbmeta.known_keys() + kbmeta.EXTRACTION_KEYS},
-            "sketch": versions.sketch(text),  # finds the document's other versions (kb.versions)
-            "units": len(analysis.units(analysis.normalize(text))),  # matchable characters (kb.trends: per 10,000)
+            "sketch": versions.sketch(text, units),  # finds the document's other versions (kb.versions)
+            "units": len(units),  # kb.trends counts per 10,000 of them
         },
     }
     fields.update(analyzed_fields(title, text))

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import analysis
+from kb import analysis, gramarrays
 from kb.config import DATA_DIR
 
 CACHE_NAME = "versions.json"
@@ -111,27 +111,36 @@ def _rensa_version() -> str:
 def shingles(text: str, size: int) -> set[str]:
     """The text's ``size``-character shingles over its gram units (normalised: width, script and
     case folded; spaces and punctuation out), so layout and punctuation changes are not changes."""
-    units = analysis.units(analysis.normalize(text))
+    return set(_shingle_list(gramarrays.unit_string(analysis.normalize(text)), size))
+
+
+def _shingle_list(units: str, size: int) -> list[str]:
+    """Every shingle in text order, repeats included."""
     if len(units) <= size:
-        return {units} if units else set()
-    return {units[i : i + size] for i in range(len(units) - size + 1)}
+        return [units] if units else []
+    return [units[i : i + size] for i in range(len(units) - size + 1)]
 
 
-def sketch(text: str) -> dict | None:
+def sketch(text: str, units: str | None = None) -> dict | None:
     """The document's MinHash sketch as stored in ``meta["sketch"]``: kind, digest (base64 of
     ``num_perm`` little-endian uint32) and the number of distinct shingles; None without rensa
-    (ingest goes on; the document is then in no group)."""
+    (ingest goes on; the document is then in no group). ``units``: the text's gram units, when the
+    caller has them (``gramarrays.unit_string`` of the normalised text)."""
     try:
         import rensa
     except ImportError:
         return None
     s = settings()
-    found = shingles(text, s.shingle)
+    if units is None:
+        units = gramarrays.unit_string(analysis.normalize(text))
+    found = _shingle_list(units, s.shingle)
     minhash = rensa.RMinHash(num_perm=s.num_perm, seed=s.seed)
     if found:
-        minhash.update(list(found))  # a minimum does not depend on order: no sort (a third of the sketch)
+        # a minimum depends neither on order nor on repeats: the list as it comes, no set and no
+        # sort (each would cost as much as the hashing)
+        minhash.update(found)
     digest = np.asarray(minhash.digest(), dtype="<u4")
-    return {"kind": s.kind, "digest": base64.b64encode(digest.tobytes()).decode("ascii"), "shingles": len(found)}
+    return {"kind": s.kind, "digest": base64.b64encode(digest.tobytes()).decode("ascii"), "shingles": len(set(found))}
 
 
 def digest_of(stored_sketch) -> np.ndarray | None:

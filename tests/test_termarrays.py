@@ -130,6 +130,7 @@ def _check_streams(norm: str):
     assert _as_dict(*gramarrays.gram_arrays(norm)) == analysis.gram_positions(norm)
     assert _as_dict(*gramarrays.char_arrays(norm)) == analysis.char_counts(norm)
     assert _as_dict(*gramarrays.title_gram_arrays(norm)) == _title_reference(norm)
+    assert gramarrays.unit_string(norm) == analysis.units(norm)
 
 
 TRICKY = "中国 人民，政府。a_b  Ｃ１２　３…①㈠ｶﾞ한\u0301e\u0301\ufb01\U00020000\U0002F800\u00a0\t\n-—"

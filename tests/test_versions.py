@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import versions
+from kb import analysis, versions
 
 POOL = "国家机关社会组织公民依法履行职责保障权利义务管理服务监督检查处罚许可登记备案申请审批决定执行救济程序期限"
 
@@ -238,3 +238,21 @@ def test_multi_version_laws_are_grouped(tmp_path):
     by_name = {Path(d["path"]).name: d["id"] for d in kb.documents()}
     expected = [{by_name[a], by_name[b]} for _, a, b in LAW_VERSIONS]
     assert sorted(map(sorted, groups)) == sorted(map(sorted, expected))
+
+
+def test_the_sketch_does_not_depend_on_repeated_shingles():
+    # the pipeline hands rensa every shingle in text order; stored sketches (made from the set) hold
+    import base64
+
+    import numpy as np
+    import rensa
+
+    s = versions.settings()
+    text = "\n".join(BASE + BASE[:3])  # repeats
+    minhash = rensa.RMinHash(num_perm=s.num_perm, seed=s.seed)
+    minhash.update(sorted(versions.shingles(text, s.shingle)))
+    old = base64.b64encode(np.asarray(minhash.digest(), dtype="<u4").tobytes()).decode("ascii")
+    made = versions.sketch(text)
+    assert made["digest"] == old and made["shingles"] == len(versions.shingles(text, s.shingle))
+    units = analysis.units(analysis.normalize(text))
+    assert versions.sketch(text, units) == made

@@ -64,9 +64,13 @@ def _organ_places(token: str, gaz: Gazetteer) -> str | None:
 def _mentions(tokens, where: str, gaz: Gazetteer) -> list[Mention]:
     found = []
     names = gaz.names
-    for i, token in enumerate(tokens):  # the endswith test inline: a call per token cost 1.5 s per 600 laws
-        if token.endswith(_ORGANS) and token not in names and (place := _organ_places(token, gaz)):
-            found.append(Mention(place, gaz.full[place], True, where, tokens[i - 1] if i else ""))
+    # a place glued to its organ: judged once per distinct word, then found by a C-speed scan (a
+    # test per token cost 1.5 s per 600 laws)
+    glued = {token: place for token in set(tokens)
+             if token.endswith(_ORGANS) and token not in names and (place := _organ_places(token, gaz))}
+    for i in [i for i, token in enumerate(tokens) if token in glued] if glued else ():
+        place = glued[tokens[i]]
+        found.append(Mention(place, gaz.full[place], True, where, tokens[i - 1] if i else ""))
     for i in [i for i, token in enumerate(tokens) if token in names]:  # a C-speed scan first
         token = tokens[i]
         previous = tokens[i - 1] if i else ""
