@@ -227,20 +227,28 @@ def _best_windows(text: str, matches: _Matches, strings: int, count: int, width:
     if strings == 1:  # one string (most queries): every window scores 1, so the earliest win
         return _earliest_windows(text, matches, count, width)
     # Windows in text order. Those holding every string are the best there can be: once ``count``
-    # of them are chosen (not overlapping), the rest of the text cannot change the choice.
+    # of them are chosen (not overlapping), the rest of the text cannot change the choice. The spans
+    # a window scores (from its own, at most 12, those ending inside it) only move forward as the
+    # window does: each span is counted in once and out once.
     spans = matches.spans
     scored, best = [], []
-    i = 0
+    held = [0] * (strings + 1)  # spans of each string in the current window
+    distinct = 0
+    i = j = 0  # the current window scores spans[i:j]
     while matches.has(i):
         a, b = _window(text, spans[i], width)
-        matches.cover(i + 12, b)
-        keys = set()
-        for span in spans[i:i + 12]:  # in text order without overlaps: those ending inside are a run
-            if span.end > b:
-                break
-            keys.add(span.key)
-        scored.append((len(keys), -i, a, b))
-        if len(keys) == strings and all(b <= x or a >= y for x, y in best):
+        if i and j >= i:  # the previous window's own span leaves
+            key = spans[i - 1].key
+            held[key] -= 1
+            distinct -= held[key] == 0
+        j = max(j, i)
+        while j < i + 12 and matches.has(j) and spans[j].end <= b:
+            key = spans[j].key
+            distinct += held[key] == 0
+            held[key] += 1
+            j += 1
+        scored.append((distinct, -i, a, b))
+        if distinct == strings and all(b <= x or a >= y for x, y in best):
             best.append((_snap_start(text, a), b))
             if len(best) >= count:
                 return sorted(best)
