@@ -52,7 +52,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("host", "KB_HOST", str, "127.0.0.1", "address the server listens on (0.0.0.0: the office network)"),
     Setting("port", "KB_PORT", int, 5000, "port the server listens on"),
     Setting("threads", "KB_THREADS", int, 2, "server threads per process: searches are CPU work under one "
-            "interpreter lock, so more threads only stretch each request (two: a slow request never blocks a process)"),
+            "interpreter lock, so more threads only stretch each request (two: a slow request never blocks a process; "
+            "one serves most searches under heavy load with processes = 2)"),
     Setting("processes", "KB_PROCESSES", int, 1, "server processes on one socket: one per core serves searches "
             "in parallel (threads of one process share one interpreter lock)"),
     Setting("admin_token", "KB_ADMIN_TOKEN", str, None, "token that turns uploads on (an admin token for scripts)",
