@@ -84,6 +84,14 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def _until(browser, condition, seconds: float = 20):
+    """Wait for a page the browser is navigating to (the condition holds there, not on the page before)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, seconds, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(lambda _: condition())
+
+
 def test_search_click_facet_open_document(server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -94,6 +102,8 @@ def test_search_click_facet_open_document(server, browser):
     box = browser.find_element(By.ID, "q")
     box.send_keys("乡村振兴")
     box.send_keys(Keys.ENTER)
+    # Enter starts a navigation that WebDriver does not wait for (a loaded machine read the old page)
+    _until(browser, lambda: "乡村振兴" in browser.find_element(By.ID, "results-heading").text)
     heading = browser.find_element(By.ID, "results-heading").text
     assert "“乡村振兴”的检索结果" in heading
     total = int(heading.split("共")[1].split("篇")[0])
@@ -105,6 +115,7 @@ def test_search_click_facet_open_document(server, browser):
 
     # a facet: 县区 › 祁县
     browser.find_element(By.XPATH, "//section[h3='县区']//a[.//span[@class='value' and text()='祁县']]").click()
+    _until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, ".chips a"))
     chips = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".chips a")]
     assert any(c.startswith("县区: 祁县") for c in chips)
     narrowed = int(browser.find_element(By.ID, "results-heading").text.split("共")[1].split("篇")[0])
@@ -120,6 +131,7 @@ def test_search_click_facet_open_document(server, browser):
     first = browser.find_element(By.CSS_SELECTOR, ".hit h3 a")
     title = first.text
     first.click()
+    _until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, ".fulltext"))
     assert browser.find_element(By.TAG_NAME, "h1").text == title
     assert browser.find_elements(By.CSS_SELECTOR, ".fulltext mark#m1")
     assert "跳到第一处匹配" in browser.find_element(By.CSS_SELECTOR, ".actions").text
