@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -92,7 +93,25 @@ def _audit_search(params: webparams.SearchParams, total: int) -> None:
                  years=[params.year_from, params.year_to], total=total)
 
 
-def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
+# The results page's facet lists as objects, not dicts: Jinja's ``v.url`` tries an attribute first,
+# and on a dict that is a raised and caught AttributeError per lookup (~500 a page).
+@dataclass(slots=True)
+class FacetValueView:
+    value: str
+    count: int
+    selected: bool
+    url: str
+
+
+@dataclass(slots=True)
+class FacetView:
+    name: str
+    label: str
+    values: list[FacetValueView]
+    more_url: str | None
+
+
+def _facet_views(facets: dict, params: webparams.SearchParams) -> list[FacetView]:
     expanded = request.args.get("more")
     views = []
     for name, counts in facets.items():
@@ -102,12 +121,11 @@ def _facet_views(facets: dict, params: webparams.SearchParams) -> list[dict]:
         shown = values[:limit]
         shown_names = {v for v, _ in shown}
         shown += [(v, counts.get(v, 0)) for v in selected if v not in shown_names]  # selected always visible
-        views.append({
-            "name": name, "label": kbfacets.label(name),
-            "values": [{"value": v, "count": n, "selected": v in selected, "url": params.toggle(name, v)}
-                       for v, n in shown],
-            "more_url": params.url(more=name) if len(values) > limit or getattr(counts, "more", 0) else None,
-        })
+        views.append(FacetView(
+            name, kbfacets.label(name),
+            [FacetValueView(v, n, v in selected, params.toggle(name, v)) for v, n in shown],
+            params.url(more=name) if len(values) > limit or getattr(counts, "more", 0) else None,
+        ))
     return views
 
 
