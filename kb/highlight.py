@@ -154,11 +154,6 @@ class _Matches:
                 return False
         return True
 
-    def cover(self, count: int, end: int) -> None:
-        """Find spans until there are ``count``, or one ends after ``end``."""
-        while len(self.spans) < count and self.spans[-1].end <= end and self._pull():
-            pass
-
     def reach(self, position: int) -> None:
         """Find every span that starts before ``position``."""
         while (not self.spans or self.spans[-1].start < position) and self._pull():
