@@ -238,22 +238,22 @@ def coldstart_section(index_dir: Path, with_server: bool = True) -> dict:
 
 def concurrency_section(index_dir: Path, queries: list[str], seconds: float = 10.0, clients: int = 50) -> dict:
     """Full result pages and API searches of the bench queries, 1 client then ``clients``, with
-    one server process and with two sharing the socket (the shipped threads per process; and two
-    processes of one thread each, the other choice an operator has: ``threads = 1``)."""
+    one server process and with two sharing the socket (the shipped one thread per process; and two
+    processes of two threads each, the other choice an operator has: ``threads = 2``)."""
     import urllib.parse
 
     from bench import load
 
     paths = [p.format(urllib.parse.quote(q)) for q in queries for p in ("/?q={}", "/api/search?q={}")]
     results = {}
-    for processes, threads in ((1, None), (2, None), (2, 1)):
+    for processes, threads in ((1, None), (2, None), (2, 2)):
         servers = load.Servers(index_dir, processes=processes, threads=threads)
         try:
             found = load.compare(servers.port, paths, clients, seconds, pids=servers.pids)
             found["server_rss_mb"] = servers.rss_mb()
         finally:
             servers.stop()
-        name = f"{processes} process" + ("es" if processes > 1 else "") + (f", {threads} thread each" if threads else "")
+        name = f"{processes} process" + ("es" if processes > 1 else "") + (f", {threads} threads each" if threads else "")
         results[name] = found
         _log(f"concurrency: {name}: ratio {found['ratio']}, p99 {found['many']['p99_ms']} ms, "
              f"errors {found['single']['errors'] + found['many']['errors']}, cores {found['many']['cores']}")

@@ -51,9 +51,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("index", "KB_INDEX", str, None, "index folder (default: index/ in the project)"),
     Setting("host", "KB_HOST", str, "127.0.0.1", "address the server listens on (0.0.0.0: the office network)"),
     Setting("port", "KB_PORT", int, 5000, "port the server listens on"),
-    Setting("threads", "KB_THREADS", int, 2, "server threads per process: searches are CPU work under one "
-            "interpreter lock, so more threads only stretch each request (two: a slow request never blocks a process; "
-            "one serves most searches under heavy load with processes = 2)"),
+    Setting("threads", "KB_THREADS", int, 1, "server threads per process: searches are CPU work under one "
+            "interpreter lock, so a second thread only stretches each request and hands the lock between cores "
+            "(uploads are ingested in the background, so one thread is never held for minutes)"),
     Setting("processes", "KB_PROCESSES", int, 1, "server processes on one socket: one per core serves searches "
             "in parallel (threads of one process share one interpreter lock)"),
     Setting("admin_token", "KB_ADMIN_TOKEN", str, None, "token that turns uploads on (an admin token for scripts)",
@@ -61,6 +61,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("secret_key", "KB_SECRET_KEY", str, None, "signs session cookies (random per start if unset)", secret=True),
     Setting("upload_max_mb", "KB_UPLOAD_MAX_MB", int, 50, "largest upload request, MB"),
     Setting("upload_max_files", "KB_UPLOAD_MAX_FILES", int, 20, "most files in one upload"),
+    Setting("upload_wait_seconds", "KB_UPLOAD_WAIT_SECONDS", float, 3.0, "an upload answers with its results when "
+            "they are ready this soon, else with a status page (its ingest goes on in the background)"),
     Setting("base_url", "KB_BASE_URL", str, None, "the site's public address for absolute links (feeds); else links are relative"),
     Setting("access_log", "KB_ACCESS_LOG", str, "-", "access log: a file, or - for stderr, or off"),
     Setting("access_log_format", "KB_ACCESS_LOG_FORMAT", str,

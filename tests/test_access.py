@@ -270,8 +270,9 @@ def test_admins_see_the_audit_page_others_do_not(site):
 
 @pytest.fixture
 def token_site(tmp_path):
+    # uploads answer with their results (a loaded test machine may take longer than the default wait)
     app = create_app({"TESTING": True, "KB_INDEX": str(tmp_path / "index"), "ADMIN_TOKEN": "s3cret",
-                      "UPLOAD_MAX_FILES": 3})
+                      "UPLOAD_MAX_FILES": 3, "UPLOAD_WAIT_SECONDS": 120})
     return app, app.test_client(), {"Authorization": "Bearer s3cret"}
 
 
@@ -298,6 +299,7 @@ def test_an_upload_while_the_index_is_busy_is_queued_not_500(token_site):
 
     app, client, headers = token_site
     _upload(client, headers, ("a.txt", "甲报告\n内容甲。"))
+    app.config["UPLOAD_WAIT_SECONDS"] = 0.5
     writer = kbindex.writer(kbindex.open_index(app.extensions["kb"].index_dir))  # another ingest holds the lock
     try:
         response = _upload(client, headers, ("b.txt", "乙报告\n内容乙。"))
@@ -312,6 +314,75 @@ def test_an_upload_while_the_index_is_busy_is_queued_not_500(token_site):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert client.get("/api/search?q=内容乙").get_json()["total"] == 1
+
+
+def test_a_slow_upload_is_answered_at_once_and_its_page_follows_it(token_site):
+    """The request does not wait for a long ingest (OCR): 202 and a page that refreshes itself
+    until the results are there; the audit trail gets the files' outcome once, when it ends."""
+    import re
+    import time
+
+    from kb import index as kbindex
+    from kb.audit import AuditLog
+
+    app, client, headers = token_site
+    _upload(client, headers, ("a.txt", "甲报告\n内容甲。"))
+    app.config["UPLOAD_WAIT_SECONDS"] = 0
+    writer = kbindex.writer(kbindex.open_index(app.extensions["kb"].index_dir))  # the job cannot end yet
+    try:
+        html = client.get("/upload").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        response = client.post("/upload", data={"files": (io.BytesIO("丙报告\n内容丙。".encode()), "c.txt"),
+                                                "token": "s3cret", "csrf_token": token})
+        assert response.status_code == 303
+        page = response.headers["Location"]
+        waiting = client.get(page).get_data(as_text=True)
+        assert 'http-equiv="refresh"' in waiting and ("正在入库" in waiting or "排队" in waiting)
+    finally:
+        writer.cancel()
+    deadline = time.monotonic() + 30
+    while 'http-equiv="refresh"' in (done := client.get(page).get_data(as_text=True)):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert "已添加" in done and "c.txt" in done
+    # the request's line names the job; the job's own line, when it ends, names the file once
+    lines = [e for e in AuditLog(app.extensions["kb"].index_dir).entries(action="upload") if e.get("job")]
+    assert len(lines) == 2 and lines[0]["job"] == lines[1]["job"] and all(e.get("queued") for e in lines)
+    assert [e["files"] for e in lines] == [{}, {"c.txt": "added"}]
+
+
+def test_another_server_process_answers_about_a_job(token_site):
+    """Each process has its own queue; a job's state is on disk, so any process can tell it."""
+    import time
+
+    from kb import index as kbindex
+
+    app, client, headers = token_site
+    _upload(client, headers, ("a.txt", "甲报告\n内容甲。"))
+    app.config["UPLOAD_WAIT_SECONDS"] = 0
+    other = create_app({"TESTING": True, "KB_INDEX": app.config["KB_INDEX"], "ADMIN_TOKEN": "s3cret"}).test_client()
+    writer = kbindex.writer(kbindex.open_index(app.extensions["kb"].index_dir))
+    try:
+        job = _upload(client, headers, ("d.txt", "丁报告\n内容丁。")).get_json()["job"]
+        assert other.get(f"/api/uploads/{job}", headers=headers).get_json()["status"] in ("queued", "running")
+    finally:
+        writer.cancel()
+    deadline = time.monotonic() + 30
+    while (answer := other.get(f"/api/uploads/{job}", headers=headers).get_json())["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert [f["status"] for f in answer["files"]] == ["added"] and "path" not in answer["files"][0]
+    assert other.get("/api/uploads/0123456789abcdef", headers=headers).status_code == 404
+    assert other.get("/api/uploads/..%2F..%2Fusers", headers=headers).status_code == 404
+
+
+def test_an_upload_answered_in_time_is_audited_once(token_site):
+    from kb.audit import AuditLog
+
+    app, client, headers = token_site
+    assert _upload(client, headers, ("e.txt", "戊报告\n内容戊。")).status_code == 200
+    uploads = [e for e in AuditLog(app.extensions["kb"].index_dir).entries(action="upload")]
+    assert len(uploads) == 1 and not uploads[0].get("queued")
 
 
 def test_rejected_uploads_leave_nothing_on_disk(token_site):

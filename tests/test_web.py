@@ -234,7 +234,9 @@ def test_server_errors_are_friendly(site, monkeypatch):
 
 
 def _token_app(tmp_path, **extra):
-    app = create_app({"TESTING": True, "KB_INDEX": str(tmp_path / "index"), "ADMIN_TOKEN": "s3cret", **extra})
+    # uploads answer with their results (a loaded test machine may take longer than the default wait)
+    app = create_app({"TESTING": True, "KB_INDEX": str(tmp_path / "index"), "ADMIN_TOKEN": "s3cret",
+                      "UPLOAD_WAIT_SECONDS": 120, **extra})
     return app.test_client()
 
 

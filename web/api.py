@@ -122,7 +122,7 @@ def add_documents():
     user = security.require_writer()
     outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form, user.name)
     audit.record("upload", user=user.name, files={r.path.rsplit("/", 1)[-1]: r.status for r in outcome.results},
-                 queued=bool(outcome.job), api=True)
+                 queued=bool(outcome.job), job=outcome.job, api=True)
     if outcome.job:
         data = outcome.to_dict()
         data["status_url"] = link("api.upload_status", job=outcome.job)

@@ -19,7 +19,7 @@ Settings: flags > environment (KB_…) > kb.toml (beside the index folder, or --
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     p.add_argument("--port", type=int, help="port to listen on (default 5000)")
-    p.add_argument("--threads", type=int, help="server threads per process (default 2: searches are CPU work under one interpreter lock)")
+    p.add_argument("--threads", type=int, help="server threads per process (default 1: searches are CPU work under one interpreter lock; uploads are ingested in the background)")
     p.add_argument("--processes", type=int, help="server processes sharing the port (default 1; one per core "
                    "for many users at once)")
     p.add_argument("--index", metavar="DIR", help="index folder (default: $KB_INDEX, else index/)")

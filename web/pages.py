@@ -260,15 +260,17 @@ def upload_page():
     outcome, job = None, None
     if request.args.get("job"):
         job = uploads.upload_queue(current_app._get_current_object()).get(request.args["job"])
+        if job is not None and job.status in ("done", "failed"):  # shown as if it had been answered at once
+            outcome = uploads.Outcome(results=job.results, error=job.error)
     if request.method == "POST":
         security.check_csrf()
         user = security.writer_from_form(request.form.get("token"))
         outcome = uploads.ingest_uploads(request.files.getlist("files"), request.form, user.name)
         audit.record("upload", user=user.name, files={Path(r.path).name: r.status for r in outcome.results},
-                     queued=bool(outcome.job), error=outcome.error)
+                     queued=bool(outcome.job), job=outcome.job, error=outcome.error)
         if outcome.job:
             return redirect(url_for("pages.upload_page", job=outcome.job)), 303
-    status = 200 if not outcome or outcome.ok else 422
+    status = 422 if request.method == "POST" and outcome and not outcome.ok else 200
     return render_template("upload.html", enabled=enabled, outcome=outcome, job=job,
                            signed_in_editor=auth.can("editor"), access_levels=levels().names,
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),

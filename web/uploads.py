@@ -2,14 +2,19 @@
 
 Every upload gets a folder of its own (``<index>/uploads/<time>-<random>/``), so two files of one
 name — in one request or in two — are two documents, never one replacing the other (identical
-content is reported as a duplicate, as on disk). The request tries the index lock without
-waiting: when another ingest holds it, the batch is queued for a background worker and the
-answer is ``202 Accepted`` with a status URL, so no server thread waits on the lock. Files that
-were skipped, failed or duplicated are removed again.
+content is reported as a duplicate, as on disk). The batch is ingested by a background thread,
+never by the request's own: a scan can take minutes of OCR, and a server thread held that long
+stops every connection its process serves (the server runs one thread per process by default).
+The request waits up to ``UPLOAD_WAIT_SECONDS`` for the result and answers with it; a batch that
+takes longer (or finds another ingest holding the index) is answered ``202 Accepted`` with a status
+URL; that job's state is kept in ``<index>/uploads/jobs/<id>.json``, so whichever server process
+is asked about it can answer. Files that were skipped, failed or duplicated are removed again.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import queue
 import re
 import secrets
@@ -19,14 +24,8 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import abort, current_app
-
-from kb.errors import IndexLocked
-
-if TYPE_CHECKING:  # the module itself is imported on the first upload (see ingest_uploads)
-    from kb.ingest import FileResult
 
 _UNSAFE = re.compile(r"[^\w.\-()（）\u3000-\u303f\u4e00-\u9fff]+")
 KEPT = ("added", "updated", "unchanged")
@@ -42,20 +41,31 @@ def safe_name(name: str) -> str:
     return name[:120] or "upload"
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What happened to one uploaded file (a ``kb.ingest.FileResult``, as kept in a job's file)."""
+
+    path: str
+    status: str
+    message: str = ""
+    doc_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"file": Path(self.path).name, "status": self.status, "message": self.message, "id": self.doc_id}
+
+
 @dataclass
 class Outcome:
-    results: list[FileResult] = field(default_factory=list)
+    results: list[Stored] = field(default_factory=list)
     error: str | None = None
-    job: str | None = None  # queued: the job to ask about
+    job: str | None = None  # still running (or waiting for the index): the job to ask about
 
     @property
     def ok(self) -> bool:
         return not self.error and all(r.status not in ("failed",) for r in self.results)
 
     def to_dict(self) -> dict:
-        data = {"ok": self.ok, "error": self.error,
-                "files": [{"file": Path(r.path).name, "status": r.status, "message": r.message, "id": r.doc_id}
-                          for r in self.results]}
+        data = {"ok": self.ok, "error": self.error, "files": [r.to_dict() for r in self.results]}
         if self.job:
             data.update(status="queued", job=self.job)
         return data
@@ -69,20 +79,34 @@ class Job:
     user: str | None
     status: str = "queued"  # queued | running | done | failed
     created: float = field(default_factory=time.time)
-    results: list = field(default_factory=list)
+    results: list[Stored] = field(default_factory=list)
     error: str | None = None
+    detached: bool = False  # its request answered before it ended: the queue audits it when it does
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def to_dict(self) -> dict:
         return {"job": self.id, "status": self.status, "error": self.error, "created": self.created,
-                "files": [{"file": Path(r.path).name, "status": r.status, "message": r.message, "id": r.doc_id}
-                          for r in self.results]}
+                "files": [r.to_dict() for r in self.results]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Job":
+        job = cls(data["job"], [], {}, data.get("user"), data["status"], data.get("created", 0.0),
+                  [Stored(f["path"], f["status"], f.get("message", ""), f.get("id")) for f in data.get("files", [])],
+                  data.get("error"))
+        return job
+
+
+_JOB_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class UploadQueue:
-    """Batches that found the index busy, ingested one after another by one background thread."""
+    """Upload batches, ingested one after another by one background thread. Each job's state is
+    written to ``<index>/uploads/jobs/`` as it changes (another server process may be asked)."""
 
     def __init__(self, index_dir: Path, on_done=None):
         self.index_dir = index_dir
+        self.jobs_dir = index_dir / "uploads" / "jobs"
         self.on_done = on_done
         self.jobs: dict[str, Job] = {}
         self._queue: queue.Queue = queue.Queue()
@@ -105,19 +129,66 @@ class UploadQueue:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+        """A job of this process, or one another server process wrote down (None: no such job)."""
+        if job_id in self.jobs:
+            return self.jobs[job_id]
+        if not _JOB_ID.fullmatch(job_id or ""):  # the id names a file: nothing else may reach the disk
+            return None
+        try:
+            return Job.from_dict(json.loads((self.jobs_dir / f"{job_id}.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def wait(self, job: Job, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the job; True when it ended and the caller reports it, False
+        when it goes on (the queue then reports it when it ends)."""
+        job.finished.wait(seconds)
+        with job.lock:
+            if job.status in ("done", "failed"):
+                return True
+            job.detached = True
+            self._save(job)
+            return False
 
     def _work(self):
         while True:
             job = self._queue.get()
-            job.status = "running"
+            with job.lock:
+                job.status = "running"
+                self._save(job)
             try:
-                job.results = _ingest(self.index_dir, job.files, job.given, QUEUED_LOCK_TIMEOUT)
-                job.status = "done"
+                results = [Stored(r.path, r.status, r.message, r.doc_id)
+                           for r in _ingest(self.index_dir, job.files, job.given, QUEUED_LOCK_TIMEOUT)]
+                status, error = "done", None
             except Exception as exc:  # the queue must go on; the job says what happened
-                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            if self.on_done:
+                results, status, error = [], "failed", f"{type(exc).__name__}: {exc}"
+            with job.lock:
+                job.results, job.status, job.error = results, status, error
+                detached = job.detached
+                self._save(job)
+            job.finished.set()
+            if detached and self.on_done:
                 self.on_done(job)
+
+    def _save(self, job: Job) -> None:
+        """A job its request did not wait for: its state in its file (under ``job.lock``), replaced
+        whole (a reader never sees half of it); the oldest files beyond MAX_JOBS_KEPT are removed.
+        A full disk loses only the other processes' view."""
+        if not job.detached:
+            return
+        data = dict(job.to_dict(), user=job.user)
+        data["files"] = [dict(r.to_dict(), path=r.path) for r in job.results]
+        try:
+            self.jobs_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.jobs_dir / f".{job.id}.{threading.get_ident()}.tmp"
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.jobs_dir / f"{job.id}.json")
+            if job.status in ("done", "failed"):
+                kept = sorted(self.jobs_dir.glob("*.json"), key=lambda f: f.stat().st_mtime)
+                for old in kept[:-MAX_JOBS_KEPT]:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _ingest(index_dir: Path, files: list[Path], given: dict, lock_timeout: float) -> list:
@@ -158,8 +229,9 @@ def upload_queue(app) -> UploadQueue:
 
 
 def ingest_uploads(files, form, user: str | None = None) -> Outcome:
-    """Save the uploaded files, each in a folder of its own under <index>/uploads/, and ingest them
-    (one batch, its own lock); a busy index queues the batch."""
+    """Save the uploaded files, each in a folder of its own under <index>/uploads/, and queue them
+    as one batch; the answer is the batch's results when they come within UPLOAD_WAIT_SECONDS,
+    else the job to ask about."""
     from kb import meta  # here, not at import: its patterns cost ~70 ms of every server start
 
     files = [f for f in files if f and f.filename]
@@ -185,8 +257,8 @@ def ingest_uploads(files, form, user: str | None = None) -> Outcome:
             abort(400, description="文件名不合法。(bad file name)")
         storage.save(target)
         saved.append(target)
-    try:
-        return Outcome(results=_ingest(index_dir, saved, given, lock_timeout=0))
-    except IndexLocked:
-        job = upload_queue(current_app._get_current_object()).submit(saved, given, user)
+    jobs = upload_queue(current_app._get_current_object())
+    job = jobs.submit(saved, given, user)
+    if not jobs.wait(job, float(current_app.config.get("UPLOAD_WAIT_SECONDS", 3.0))):
         return Outcome(job=job.id)
+    return Outcome(results=job.results, error=job.error)

@@ -31,7 +31,7 @@ def hostile_server(tmp_path_factory):
             {"counties": [payload], "sectors": [payload], "issuer": [payload], "note": payload}), encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("hostile-index")
     ingest_paths([root], index_dir)
-    server = Server(index_dir, env={"KB_ADMIN_TOKEN": "correct-token"})
+    server = Server(index_dir, env={"KB_ADMIN_TOKEN": "correct-token", "KB_UPLOAD_WAIT_SECONDS": "120"})
     yield server
     server.stop()
 
