@@ -237,7 +237,7 @@ def openapi_document() -> dict:
                     "year": {"type": "integer"}, "counties": {"type": "string"}, "sectors": {"type": "string"},
                     "access": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "per-file results", "content": json_object},
-                              "202": {"description": "the index is busy: queued; see status_url", "content": json_object},
+                              "202": {"description": "still ingesting after upload_wait_seconds (OCR, or another ingest holds the index): see status_url", "content": json_object},
                               "401": unauthorised, "403": forbidden,
                               "413": {"description": "too large, or too many files", "content": {"application/json": {"schema": error}}},
                               "422": {"description": "some file failed", "content": json_object}}}},
