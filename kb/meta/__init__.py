@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import PurePath
 
 from kb import facets as kbfacets
-from kb.analysis import nfkc_lines, normalize
+from kb.analysis import nfkc_lines, normalize, normalize_lines
 from kb.facets import by_key
 from kb.meta.dates import filename_date, find_year
 from kb.meta.issuer import docno_of, doctype_of, issuers_of
@@ -63,9 +63,10 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         year, date, year_where = named.year, named, f"file name: {PurePath(path).stem}"
         date_where = year_where
     norm_title = normalize(title)
-    issuers = issuers_of(norm_title, [normalize(x) for x in lines[:40] + lines[-8:]], title_index)
+    norm_lines = normalize_lines(lines[:40] + lines[-8:])  # the first 40 and last 8, normalised once
+    issuers = issuers_of(norm_title, norm_lines, title_index)
     places = find_places(title, text, head + signature, national=is_national(norm_title, issuers))
-    doctype = doctype_of(norm_title, normalize("\n".join(lines[:12])))
+    doctype = doctype_of(norm_title, "\n".join(norm_lines[:min(12, len(lines))]))
     provenance = {"title": found.where} if found else {}
     if year is not None:
         provenance["year"] = year_where
@@ -84,7 +85,7 @@ def extract(text: str, title_hint: str | None = None, path: str | None = None) -
         # facet values in simplified characters, whatever the document's script
         "doctype": [doctype] if doctype else [],
         "issuer": issuers,
-        "docno": docno_of([normalize(x) for x in lines[:10]]),
+        "docno": docno_of(norm_lines[:min(10, len(lines))]),
         "provenance": provenance,
     }
     return meta, text

@@ -63,6 +63,9 @@ class JiebaTables:
         self.path = self._built(idf_source, dict_source)
         self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self.median = self.db.execute("SELECT value FROM meta WHERE key = 'median'").fetchone()[0]
+        self._seen: dict[str, tuple | None] = {}
+
+    SEEN_MAX = 100_000  # words whose answer is kept (~15 MB)
 
     @staticmethod
     def _built(idf_source: Path, dict_source: Path) -> Path:
@@ -91,15 +94,22 @@ class JiebaTables:
         return target
 
     def lookup(self, words) -> dict[str, tuple[float | None, str | None]]:
-        """Each word jieba's tables have -> (its IDF or None, its part-of-speech tag or None)."""
+        """Each word jieba's tables have -> (its IDF or None, its part-of-speech tag or None).
+        Answers are kept (bounded): the same words come back in every document."""
+        seen = self._seen
         words = list(words)
-        found: dict = {}
-        for start in range(0, len(words), 500):
-            chunk = words[start:start + 500]
+        asked = [w for w in words if w not in seen]
+        if len(seen) + len(asked) > self.SEEN_MAX:
+            seen.clear()
+            asked = list(dict.fromkeys(words))
+        for start in range(0, len(asked), 500):
+            chunk = asked[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update((w, (idf, tag)) for w, idf, tag in
-                         self.db.execute(f"SELECT word, idf, tag FROM words WHERE word IN ({marks})", chunk))
-        return found
+            answers = dict.fromkeys(chunk)  # None: not in the tables
+            answers.update((w, (idf, tag)) for w, idf, tag in
+                           self.db.execute(f"SELECT word, idf, tag FROM words WHERE word IN ({marks})", chunk))
+            seen.update(answers)
+        return {w: found for w in words if (found := seen.get(w)) is not None}
 
 
 @lru_cache(maxsize=1)
@@ -173,6 +183,24 @@ def is_term(word: str) -> bool:
     return len(word) >= 2 and _HAS_CJK.search(word) is not None and not _NUMBERING.match(word)
 
 
+_CANDIDATE_WORDS: set[str] = set()  # words judged as topic candidates (not stop words, terms) ...
+_OTHER_WORDS: set[str] = set()  # ... and not: each word judged once a process, sorted by set algebra
+
+
+def _candidate_words(distinct) -> set[str]:
+    """The words of ``distinct`` that can be topics (not stop or place words, terms)."""
+    unjudged = distinct - _CANDIDATE_WORDS - _OTHER_WORDS
+    if unjudged:
+        if len(_CANDIDATE_WORDS) + len(_OTHER_WORDS) > 300_000:  # bounded: a long ingest meets ever new words
+            _CANDIDATE_WORDS.clear()
+            _OTHER_WORDS.clear()
+            unjudged = set(distinct)
+        stop = _stop()
+        for w in unjudged:
+            (_CANDIDATE_WORDS if w not in stop and is_term(w) else _OTHER_WORDS).add(w)
+    return distinct & _CANDIDATE_WORDS
+
+
 def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
     """The document's key terms, most telling first (the rule: this module's docstring)."""
     s = settings()
@@ -181,7 +209,7 @@ def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
     norm = analysis.normalize(text)
     words = analysis.words(norm)  # the same words the index gets (cached)
     counts = Counter(words)  # counting first (C speed), then judging each distinct word once
-    tf = {w: n for w, n in counts.items() if w not in stop and is_term(w)}
+    tf = {w: counts[w] for w in _candidate_words(counts.keys())}
     names = {q: norm.count(q) for q in quoted_names(norm) if q not in stop}
     for name, n in names.items():  # a word seen only inside a quoted name is a piece of it
         pieces = {name[i:j] for i in range(len(name)) for j in range(i + 2, len(name) + (i > 0))}
