@@ -356,13 +356,26 @@ def _is_word(token: str) -> bool:
     return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
+_KEPT_TOKENS: set[str] = set()  # tokens judged ranking words, once a process ...
+_DROPPED_TOKENS: set[str] = set()  # ... and judged stop words or punctuation
+
+
 @lru_cache(maxsize=8)
 def words(norm_text: str) -> tuple[str, ...]:
     """The ranking words of a normalised text, in order (stop words and punctuation removed)."""
-    stops = stop_words()
     tokens = cut(norm_text)
-    dropped = {w for w in set(tokens) if w in stops or not _is_word(w)}  # each distinct token judged once
-    return tuple(itertools.filterfalse(dropped.__contains__, tokens))
+    distinct = set(tokens)
+    unjudged = distinct - _KEPT_TOKENS - _DROPPED_TOKENS  # each token judged once, then set algebra
+    if unjudged:
+        if len(_KEPT_TOKENS) + len(_DROPPED_TOKENS) > 300_000:  # bounded: ever new words
+            _KEPT_TOKENS.clear()
+            _DROPPED_TOKENS.clear()
+            unjudged = distinct
+        stops = stop_words()
+        for w in unjudged:
+            (_DROPPED_TOKENS if w in stops or not _is_word(w) else _KEPT_TOKENS).add(w)
+    dropped = distinct & _DROPPED_TOKENS
+    return tuple(itertools.filterfalse(dropped.__contains__, tokens)) if dropped else tokens
 
 
 def word_positions(norm_text: str) -> dict[str, list[int]]:

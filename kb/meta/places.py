@@ -62,18 +62,23 @@ def _organ_places(token: str, gaz: Gazetteer) -> str | None:
     return None
 
 
-_GLUED: dict[str, str | None] = {}  # word -> the place glued to its organ in it, judged once a process
+_JUDGED: set[str] = set()  # words judged for a place glued to an organ, once a process ...
+_GLUED: dict[str, str] = {}  # ... and those that hold one -> the place
 
 
 def _glued_places(distinct: set[str], gaz: Gazetteer) -> dict[str, str]:
-    unjudged = distinct.difference(_GLUED)
+    unjudged = distinct - _JUDGED
     if unjudged:
-        if len(_GLUED) > 200_000:  # bounded: a long ingest meets ever new words
+        if len(_JUDGED) > 200_000:  # bounded: a long ingest meets ever new words
+            _JUDGED.clear()
             _GLUED.clear()
+            unjudged = distinct
         names = gaz.names
-        _GLUED.update((token, _organ_places(token, gaz) if token.endswith(_ORGANS) and token not in names else None)
-                      for token in unjudged)
-    return {token: place for token in distinct if (place := _GLUED.get(token))}
+        for token in unjudged:
+            if token.endswith(_ORGANS) and token not in names and (place := _organ_places(token, gaz)):
+                _GLUED[token] = place
+        _JUDGED.update(unjudged)
+    return {token: _GLUED[token] for token in distinct.intersection(_GLUED)}
 
 
 def _indices(tokens, wanted) -> list[int]:

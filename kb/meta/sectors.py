@@ -168,10 +168,7 @@ class Evidence:
 
 def _matches(automaton, text: str) -> Counter:
     """Phrase -> occurrences, a span counting for the longest phrase there."""
-    found: Counter = Counter()
-    for _, (word, _targets) in automaton.iter_long(text):
-        found[word] += 1
-    return found
+    return Counter(word for _, (word, _targets) in automaton.iter_long(text))
 
 
 def headings_of(text: str, kind: str = "sections") -> list[str]:
