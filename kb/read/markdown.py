@@ -27,6 +27,7 @@ _BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$")
 
+_BLOCK_MARKS = frozenset("`~#=-*_|:>+[")  # a line's first character if it can be block markup
 _INLINE_MARKUP = re.compile(r"[\[<`*_~\\]")  # a line without these has no inline markup
 _INLINE = (
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
@@ -65,6 +66,13 @@ def _plain_lines(text: str) -> tuple[list[str], str | None]:
     first_heading = None
     in_fence = False
     for raw in text.split("\n"):
+        stripped = raw.lstrip()
+        if not in_fence and (not stripped or stripped[0] not in _BLOCK_MARKS):
+            # most lines of prose: no block markup can start here (the checks below would all fail)
+            line = _strip_inline(raw).strip() if stripped else ""
+            if line:
+                lines.append(line)
+            continue
         if _FENCE.match(raw):
             in_fence = not in_fence
             continue
