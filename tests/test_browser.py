@@ -240,3 +240,54 @@ def test_keyboard_reaches_the_skip_link(server, browser):
     browser.get(server + "/?q=民营经济")
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     assert browser.switch_to.active_element.get_attribute("class") == "skip"
+
+
+def test_a_slow_upload_follows_itself_until_done(tmp_path, browser):
+    """An editor uploads while another ingest holds the index: the page says it is being added and
+    refreshes itself; when the index is free the results are there, without a click."""
+    from selenium.webdriver.common.by import By
+    from waitress.server import create_server
+
+    from kb import index as kbindex
+    from support import ingest_paths
+    from web import create_app
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("甲报告\n\n内容甲。\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert ingest_paths([docs], index_dir).count("added") == 1
+    app = create_app({"KB_INDEX": str(index_dir), "ADMIN_TOKEN": "s3cret", "UPLOAD_WAIT_SECONDS": 0.2})
+    port = _free_port()
+    httpd = create_server(app, host="127.0.0.1", port=port, threads=1)  # the shipped one thread
+    threading.Thread(target=httpd.run, daemon=True).start()
+    upload = tmp_path / "乙报告.txt"
+    upload.write_text("关于乙的报告\n\n乙县防汛救灾工作。\n", encoding="utf-8")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    writer = kbindex.writer(kbindex.open_index(index_dir))  # another ingest is running
+    try:
+        browser.get(f"http://127.0.0.1:{port}/upload")
+        browser.find_element(By.ID, "files").send_keys(str(upload))
+        browser.find_element(By.ID, "token").send_keys("s3cret")
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        _until(browser, lambda: "正在处理的上传" in browser.find_element(By.TAG_NAME, "main").text)
+        assert "自动刷新" in browser.find_element(By.CSS_SELECTOR, "section.outcome").text
+        browser.save_screenshot(str(SCREENSHOTS / "8-upload-waiting.png"))
+    finally:
+        writer.cancel()
+    # the page refreshes itself every 3 s: the results come without anyone clicking
+    _until(browser, lambda: "已添加" in browser.find_element(By.CSS_SELECTOR, "section.outcome").text, seconds=30)
+    row = browser.find_element(By.CSS_SELECTOR, "tr.status-added")
+    assert "乙报告.txt" in row.text and row.find_element(By.TAG_NAME, "a").get_attribute("href").startswith(
+        f"http://127.0.0.1:{port}/doc/")
+    browser.save_screenshot(str(SCREENSHOTS / "9-upload-done.png"))
+    browser.set_window_size(390, 844)  # on a phone the outcome is on the first screen, above the form
+    try:
+        outcome = browser.find_element(By.CSS_SELECTOR, "section.outcome")
+        assert outcome.location["y"] + outcome.size["height"] < 844
+        # no sideways scrolling (the list of file kinds ".md、.html、.docx…" has no break opportunity)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        browser.save_screenshot(str(SCREENSHOTS / "10-upload-done-phone.png"))
+    finally:
+        browser.set_window_size(1280, 1400)
+        httpd.close()
