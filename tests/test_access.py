@@ -376,6 +376,22 @@ def test_another_server_process_answers_about_a_job(token_site):
     assert other.get("/api/uploads/..%2F..%2Fusers", headers=headers).status_code == 404
 
 
+def test_a_job_whose_server_stopped_says_so(token_site):
+    """A server restarted mid-batch leaves a job file saying "running": its page must not wait forever."""
+    import json
+
+    app, client, headers = token_site
+    _upload(client, headers, ("a.txt", "甲报告\n内容甲。"))
+    jobs = app.extensions["kb"].index_dir / "uploads" / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    (jobs / "00000000000000aa.json").write_text(json.dumps(
+        {"job": "00000000000000aa", "status": "running", "files": [], "pid": 2 ** 22 + 12345}), encoding="utf-8")
+    answer = client.get("/api/uploads/00000000000000aa", headers=headers).get_json()
+    assert answer["status"] == "failed" and "upload it again" in answer["error"]
+    page = client.get("/upload?job=00000000000000aa").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page and "请重新上传" in page
+
+
 def test_an_upload_answered_in_time_is_audited_once(token_site):
     from kb.audit import AuditLog
 

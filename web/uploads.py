@@ -82,6 +82,7 @@ class Job:
     results: list[Stored] = field(default_factory=list)
     error: str | None = None
     detached: bool = False  # its request answered before it ended: the queue audits it when it does
+    pid: int = field(default_factory=os.getpid)  # the server process that ingests it
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -93,8 +94,24 @@ class Job:
     def from_dict(cls, data: dict) -> "Job":
         job = cls(data["job"], [], {}, data.get("user"), data["status"], data.get("created", 0.0),
                   [Stored(f["path"], f["status"], f.get("message", ""), f.get("id")) for f in data.get("files", [])],
-                  data.get("error"))
+                  data.get("error"), pid=int(data.get("pid") or 0))
+        if job.status in ("queued", "running") and not _alive(job.pid):
+            # its server stopped before the batch ended: say so, or its page would wait forever
+            job.status = "failed"
+            job.error = "服务器在入库完成前停止了：文件已保存，请重新上传。(the server stopped before this upload was ingested; upload it again)"
         return job
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
@@ -176,7 +193,7 @@ class UploadQueue:
         A full disk loses only the other processes' view."""
         if not job.detached:
             return
-        data = dict(job.to_dict(), user=job.user)
+        data = dict(job.to_dict(), user=job.user, pid=job.pid)
         data["files"] = [dict(r.to_dict(), path=r.path) for r in job.results]
         try:
             self.jobs_dir.mkdir(parents=True, exist_ok=True)
