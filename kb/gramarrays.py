@@ -39,8 +39,15 @@ def _unit_classes() -> np.ndarray:
     return classes
 
 
+@lru_cache(maxsize=2)  # the sketch, the gram and the character fields read one text's units
 def unit_arrays(norm_text: str) -> tuple[np.ndarray, np.ndarray]:
-    """``unit_runs`` as arrays: every gram unit's code point and position."""
+    """``unit_runs`` as arrays: every gram unit's code point and position (read-only: shared)."""
+    cps, positions = _unit_arrays(norm_text)
+    cps.flags.writeable = positions.flags.writeable = False
+    return cps, positions
+
+
+def _unit_arrays(norm_text: str) -> tuple[np.ndarray, np.ndarray]:
     cps = code_points(norm_text)
     classes = _unit_classes()[cps]
     kept = classes != _SQUEEZED

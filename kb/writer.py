@@ -75,8 +75,9 @@ class _FieldPool:
     def numbers(self, terms) -> np.ndarray:
         """Each term's number in the vocabulary (new terms get the next ones)."""
         vocabulary = self.vocabulary
-        # numbered in first-seen order; the lookups run in C (map), not a Python loop per word
-        new = [t for t in dict.fromkeys(terms) if t not in vocabulary]
+        # new terms found by set algebra and numbered in sorted order (numbers are ranked by bytes
+        # when written, so any order will do; sorted keeps runs alike); the lookups run in C (map)
+        new = sorted(set(terms).difference(vocabulary))
         vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new))))
         return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.uint64, count=len(terms))
 
