@@ -118,8 +118,9 @@ _JOB_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class UploadQueue:
-    """Upload batches, ingested one after another by one background thread. Each job's state is
-    written to ``<index>/uploads/jobs/`` as it changes (another server process may be asked)."""
+    """Upload batches, ingested one after another by one background thread. A job its request
+    stopped waiting for is written to ``<index>/uploads/jobs/`` as it changes (another server
+    process may be asked about it)."""
 
     def __init__(self, index_dir: Path, on_done=None):
         self.index_dir = index_dir
