@@ -356,8 +356,35 @@ def _is_word(token: str) -> bool:
     return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
-_KEPT_TOKENS: set[str] = set()  # tokens judged ranking words, once a process ...
-_DROPPED_TOKENS: set[str] = set()  # ... and judged stop words or punctuation
+class JudgedOnce:
+    """A rule over words, applied to each distinct word once a process: the words of a document
+    come back in every document, so after the first few its words are sorted by set algebra (C
+    speed) and only new ones are judged. ``answers`` holds the truthy verdicts (a word -> what the
+    rule said); bounded, as a long ingest meets ever new words."""
+
+    def __init__(self, judge, limit: int = 300_000):
+        self._judge = judge
+        self._limit = limit
+        self._judged: set[str] = set()
+        self.answers: dict[str, object] = {}
+
+    def kept(self, distinct: set[str]) -> set[str]:
+        """The words of ``distinct`` the rule says yes to."""
+        unjudged = distinct - self._judged
+        if unjudged:
+            if len(self._judged) + len(unjudged) > self._limit:
+                self._judged.clear()
+                self.answers.clear()
+                unjudged = distinct
+            judge, answers = self._judge, self.answers
+            for word in unjudged:
+                if answer := judge(word):
+                    answers[word] = answer
+            self._judged.update(unjudged)
+        return self.answers.keys() & distinct
+
+
+_RANKING_WORDS = JudgedOnce(lambda token: token not in stop_words() and _is_word(token))
 
 
 @lru_cache(maxsize=8)
@@ -365,16 +392,7 @@ def words(norm_text: str) -> tuple[str, ...]:
     """The ranking words of a normalised text, in order (stop words and punctuation removed)."""
     tokens = cut(norm_text)
     distinct = set(tokens)
-    unjudged = distinct - _KEPT_TOKENS - _DROPPED_TOKENS  # each token judged once, then set algebra
-    if unjudged:
-        if len(_KEPT_TOKENS) + len(_DROPPED_TOKENS) > 300_000:  # bounded: ever new words
-            _KEPT_TOKENS.clear()
-            _DROPPED_TOKENS.clear()
-            unjudged = distinct
-        stops = stop_words()
-        for w in unjudged:
-            (_DROPPED_TOKENS if w in stops or not _is_word(w) else _KEPT_TOKENS).add(w)
-    dropped = distinct & _DROPPED_TOKENS
+    dropped = distinct - _RANKING_WORDS.kept(distinct)
     return tuple(itertools.filterfalse(dropped.__contains__, tokens)) if dropped else tokens
 
 

@@ -15,7 +15,7 @@ def flask_config(values: dict | None = None) -> dict:
         "ADMIN_TOKEN": values.get("admin_token"),
         "UPLOAD_MAX_BYTES": int(values.get("upload_max_mb") or 50) * 1024 * 1024,
         "UPLOAD_MAX_FILES": int(values.get("upload_max_files") or 20),
-        "UPLOAD_WAIT_SECONDS": float(values.get("upload_wait_seconds", 3.0)),
+        "UPLOAD_WAIT_SECONDS": float(values.get("upload_wait_seconds", kbsettings.SETTINGS["upload_wait_seconds"].default)),
         "BASE_URL": (values.get("base_url") or "").rstrip("/") or None,
         "LOGIN_REQUIRED": str(values.get("login") or "optional").lower() == "required",
         "TRUSTED_USER_HEADER": values.get("trusted_user_header") or None,

@@ -277,6 +277,6 @@ def ingest_uploads(files, form, user: str | None = None) -> Outcome:
         saved.append(target)
     jobs = upload_queue(current_app._get_current_object())
     job = jobs.submit(saved, given, user)
-    if not jobs.wait(job, float(current_app.config.get("UPLOAD_WAIT_SECONDS", 3.0))):
+    if not jobs.wait(job, current_app.config["UPLOAD_WAIT_SECONDS"]):
         return Outcome(job=job.id)
     return Outcome(results=job.results, error=job.error)

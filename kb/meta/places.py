@@ -62,23 +62,13 @@ def _organ_places(token: str, gaz: Gazetteer) -> str | None:
     return None
 
 
-_JUDGED: set[str] = set()  # words judged for a place glued to an organ, once a process ...
-_GLUED: dict[str, str] = {}  # ... and those that hold one -> the place
+# a word that is a place glued to its organ (保定市委) -> the place, judged once a process
+_GLUED = analysis.JudgedOnce(lambda token: token.endswith(_ORGANS) and token not in Gazetteer.load().names
+                             and _organ_places(token, Gazetteer.load()))
 
 
-def _glued_places(distinct: set[str], gaz: Gazetteer) -> dict[str, str]:
-    unjudged = distinct - _JUDGED
-    if unjudged:
-        if len(_JUDGED) > 200_000:  # bounded: a long ingest meets ever new words
-            _JUDGED.clear()
-            _GLUED.clear()
-            unjudged = distinct
-        names = gaz.names
-        for token in unjudged:
-            if token.endswith(_ORGANS) and token not in names and (place := _organ_places(token, gaz)):
-                _GLUED[token] = place
-        _JUDGED.update(unjudged)
-    return {token: _GLUED[token] for token in distinct.intersection(_GLUED)}
+def _glued_places(distinct: set[str]) -> dict[str, str]:
+    return {token: place for token in _GLUED.kept(distinct) if (place := _GLUED.answers.get(token))}
 
 
 def _indices(tokens, wanted) -> list[int]:
@@ -91,7 +81,7 @@ def _mentions(tokens, where: str, gaz: Gazetteer) -> list[Mention]:
     names = gaz.names
     distinct = set(tokens)
     # a place glued to its organ (保定市委): each distinct word judged once, then found by a scan
-    glued = _glued_places(distinct, gaz)
+    glued = _glued_places(distinct)
     for i in _indices(tokens, glued) if glued else ():
         place = glued[tokens[i]]
         found.append(Mention(place, gaz.full[place], True, where, tokens[i - 1] if i else ""))

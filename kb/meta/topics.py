@@ -183,22 +183,8 @@ def is_term(word: str) -> bool:
     return len(word) >= 2 and _HAS_CJK.search(word) is not None and not _NUMBERING.match(word)
 
 
-_CANDIDATE_WORDS: set[str] = set()  # words judged as topic candidates (not stop words, terms) ...
-_OTHER_WORDS: set[str] = set()  # ... and not: each word judged once a process, sorted by set algebra
-
-
-def _candidate_words(distinct) -> set[str]:
-    """The words of ``distinct`` that can be topics (not stop or place words, terms)."""
-    unjudged = distinct - _CANDIDATE_WORDS - _OTHER_WORDS
-    if unjudged:
-        if len(_CANDIDATE_WORDS) + len(_OTHER_WORDS) > 300_000:  # bounded: a long ingest meets ever new words
-            _CANDIDATE_WORDS.clear()
-            _OTHER_WORDS.clear()
-            unjudged = set(distinct)
-        stop = _stop()
-        for w in unjudged:
-            (_CANDIDATE_WORDS if w not in stop and is_term(w) else _OTHER_WORDS).add(w)
-    return distinct & _CANDIDATE_WORDS
+# words that can be topics (not stop or place words, terms), judged once a process
+_CANDIDATE_WORDS = analysis.JudgedOnce(lambda w: w not in _stop() and is_term(w))
 
 
 def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
@@ -209,7 +195,7 @@ def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
     norm = analysis.normalize(text)
     words = analysis.words(norm)  # the same words the index gets (cached)
     counts = Counter(words)  # counting first (C speed), then judging each distinct word once
-    tf = {w: counts[w] for w in _candidate_words(counts.keys())}
+    tf = {w: counts[w] for w in _CANDIDATE_WORDS.kept(set(counts))}
     names = {q: norm.count(q) for q in quoted_names(norm) if q not in stop}
     for name, n in names.items():  # a word seen only inside a quoted name is a piece of it
         pieces = {name[i:j] for i in range(len(name)) for j in range(i + 2, len(name) + (i > 0))}
