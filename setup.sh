@@ -38,3 +38,7 @@ if ! .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null; then
   .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null \
     || echo "setup.sh: note: $(.venv/bin/python -c 'from kb.bitpack import kernel; print(kernel())')" >&2
 fi
+# The project's modules compiled ahead (pip does this for installed packages, not for an editable
+# project): where PYTHONDONTWRITEBYTECODE is set, every process (each ingest worker, each CLI
+# command) would otherwise compile kb/ again, ~0.1 s of its start. Stale files are ignored by Python.
+.venv/bin/python -m compileall -q -j 0 kb web ingest.py >/dev/null || true

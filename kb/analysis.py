@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 from whoosh.analysis import Composable, Filter, StopFilter, Token, Tokenizer
 
+from kb import tablecache
 from kb.config import DATA_DIR, read_word_list
 
 # --- normalisation ------------------------------------------------------------------------------
@@ -42,14 +43,30 @@ def _t2s_table() -> dict[int, str]:
     Converting each character on its own (not OpenCC's phrase mode) keeps the mapping a
     homomorphism over concatenation: normalise(a + b) == normalise(a) + normalise(b).
     """
+    arrays = tablecache.cached_arrays("t2s", f"opencc-{opencc_version()}", _build_t2s)
+    return dict(zip(arrays["from"].tolist(), map(chr, arrays["to"].tolist())))
+
+
+def opencc_version() -> str:
+    """The installed OpenCC (its table is what traditional characters become)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("OpenCC")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _build_t2s() -> dict[str, np.ndarray]:
     import opencc
 
     ranges = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0)]
     chars = [chr(cp) for start, end in ranges for cp in range(start, end)]
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
     if len(converted) != len(chars):  # never seen; fall back to no conversion rather than misalign
-        return {}
-    return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
+        converted = chars
+    pairs = [(ord(a), ord(b)) for a, b in zip(chars, converted) if a != b and len(b) == 1]
+    return {"from": np.array([a for a, _ in pairs], dtype=np.uint32), "to": np.array([b for _, b in pairs], dtype=np.uint32)}
 
 
 def normalize(text: str) -> str:
@@ -99,6 +116,13 @@ _ASTRAL_IDEOGRAPHS = ((0x20000, 0x2A6E0), (0x2A700, 0x2EBF0), (0x30000, 0x31350)
 @lru_cache(maxsize=1)
 def _nfkc_tables():
     """(per-code-point NFKC when it is one character, kind of each code point, expansions)."""
+    arrays = tablecache.cached_arrays("nfkc", f"unicode-{unicodedata.unidata_version}", _build_nfkc)
+    expansions = dict(zip(arrays["expanding"].tolist(), tablecache.arrays_to_strings(arrays["chars"], arrays["ends"])))
+    pattern = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(expansions)) + "]") if expansions else None
+    return arrays["single"], arrays["kind"], expansions, pattern
+
+
+def _build_nfkc() -> dict[str, np.ndarray]:
     single = np.arange(0x110000, dtype=np.uint32)
     kind = np.full(0x110000, _CONTEXT, dtype=np.uint8)
     expansions: dict[int, str] = {}
@@ -123,8 +147,8 @@ def _nfkc_tables():
             kind[cp] = _EXPANDS
     for start, end in _ASTRAL_IDEOGRAPHS:
         kind[start:end] = _INERT
-    pattern = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(expansions)) + "]") if expansions else None
-    return single, kind, expansions, pattern
+    return {"single": single, "kind": kind, "expanding": np.array(sorted(expansions), dtype=np.int64),
+            **tablecache.strings_to_arrays(expansions[cp] for cp in sorted(expansions))}
 
 
 def code_point_table(mapping: dict[int, str]) -> np.ndarray:

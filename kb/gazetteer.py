@@ -12,6 +12,7 @@ import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 from kb.config import DATA_DIR
 
@@ -87,20 +88,30 @@ class Gazetteer:
 def _common_words(names: set[str]) -> frozenset[str]:
     """Place names that are also ordinary words: frequent in jieba's dictionary, not tagged as places.
 
-    Plus the words listed in rules.toml; minus the ones it exempts.
+    Plus the words listed in rules.toml; minus the ones it exempts. Kept in the table cache
+    (reading jieba's dictionary is most of loading the gazetteer).
     """
+    import importlib.util
+
+    from kb import tablecache
+
+    dictionary = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    stamp = tablecache.file_stamp(dictionary, *sorted(PLACES_DIR.iterdir()))
+    arrays = tablecache.cached_arrays("common-words", stamp, lambda: tablecache.strings_to_arrays(
+        sorted(_find_common_words(names, dictionary))), code=(_find_common_words,))
+    return frozenset(tablecache.arrays_to_strings(arrays["chars"], arrays["ends"]))
+
+
+def _find_common_words(names: set[str], dictionary: Path) -> set[str]:
     settings = rules().get("common_words", {})
     min_freq = settings.get("min_jieba_frequency", 500)
     words = set(settings.get("always", []))
-    import jieba
-
-    dictionary = jieba.get_dict_file()
-    with dictionary as f:
+    with dictionary.open("rb") as f:
         for line in f:
             parts = line.decode("utf-8").split()
             if len(parts) == 3 and parts[0] in names and int(parts[1]) >= min_freq and parts[2] != "ns":
                 words.add(parts[0])
-    return frozenset(words - set(settings.get("never", [])))
+    return words - set(settings.get("never", []))
 
 
 @lru_cache(maxsize=1)

@@ -8,11 +8,13 @@ characters; the stored text keeps its own characters (``kb.analysis.normalize`` 
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
 
-from kb.analysis import code_point_table, code_points, fold_width, from_code_points, normalize
+from kb import tablecache
+from kb.analysis import opencc_version, code_point_table, code_points, fold_width, from_code_points, normalize
 
 _ARRAY_MIN_CHARS = 300
 
@@ -22,14 +24,20 @@ _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 @lru_cache(maxsize=1)
 def _simplify_table() -> dict[int, str]:
     """Traditional -> simplified for single CJK characters, as ``normalize`` maps them."""
-    table = {}
+    stamp = f"unicode-{unicodedata.unidata_version};opencc-{opencc_version()}"
+    arrays = tablecache.cached_arrays("simplify", stamp, _build_simplify)
+    return dict(zip(arrays["from"].tolist(), map(chr, arrays["to"].tolist())))
+
+
+def _build_simplify() -> dict[str, np.ndarray]:
+    pairs = []
     for start, end in _CJK_RANGES:
         for cp in range(start, end):
             ch = chr(cp)
             simple = normalize(ch)
             if len(simple) == 1 and simple != ch and "\u3400" <= simple <= "\ufaff":
-                table[cp] = simple
-    return table
+                pairs.append((cp, ord(simple)))
+    return {"from": np.array([a for a, _ in pairs], dtype=np.uint32), "to": np.array([b for _, b in pairs], dtype=np.uint32)}
 
 
 @lru_cache(maxsize=1)

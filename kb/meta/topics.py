@@ -44,7 +44,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from kb import analysis
+from kb import analysis, tablecache
 from kb.config import DATA_DIR, read_word_list
 
 SETTINGS = DATA_DIR / "topics.toml"
@@ -69,7 +69,7 @@ class JiebaTables:
 
     @staticmethod
     def _built(idf_source: Path, dict_source: Path) -> Path:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kb"
+        cache = tablecache.cache_dir()
         stamp = "-".join(f"{st.st_size}-{int(st.st_mtime)}" for st in (idf_source.stat(), dict_source.stat()))
         target = cache / f"jieba-words-v1-{stamp}.sqlite"  # v1: words (word, idf, tag)
         if target.exists():
@@ -91,6 +91,9 @@ class JiebaTables:
         db.commit()
         db.close()
         os.replace(tmp, target)
+        for old in cache.glob("jieba-words-v1-*.sqlite"):  # built from an earlier install's files
+            if old != target:
+                old.unlink(missing_ok=True)
         return target
 
     def lookup(self, words) -> dict[str, tuple[float | None, str | None]]:
