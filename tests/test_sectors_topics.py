@@ -188,3 +188,73 @@ def test_issuers_are_canonical_split_and_placed():
     assert issuers_of("宁波市人民调解条例", law, 0) == ["宁波市人民代表大会常务委员会"]
     joint = ["最高人民法院、最高人民检察院关于办理案件若干问题的解释", "(2016年4月18日公布)"]
     assert issuers_of(joint[0], joint, 0)[:2] == ["最高人民法院", "最高人民检察院"]
+
+
+# --- phrases in a text: the longest at the leftmost place ------------------------------------------
+
+from collections import Counter  # noqa: E402
+
+import ahocorasick  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kb import analysis  # noqa: E402
+from kb.meta.sectors import Phrases  # noqa: E402
+
+
+def _leftmost_longest(phrases, text):
+    """The definition, one place at a time."""
+    found, i = Counter(), 0
+    longest_first = sorted(phrases, key=len, reverse=True)
+    while i < len(text):
+        match = next((p for p in longest_first if text.startswith(p, i)), None)
+        if match:
+            found[match] += 1
+            i += len(match)
+        else:
+            i += 1
+    return found
+
+
+def _phrase_soup():
+    """Texts made of keywords, pieces of keywords and other characters: overlaps and near misses,
+    short (the plain loop) and long (the array path)."""
+    phrases = sorted(taxonomy().keywords.keys())[::3]
+    pieces = phrases + [p[:k] for p in phrases[::4] for k in range(1, len(p))] + list("，。的和在与\n ")
+    return st.lists(st.sampled_from(pieces), max_size=400).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_phrase_soup())
+def test_phrases_are_found_longest_at_the_leftmost_place(text):
+    keywords = taxonomy().keywords
+    assert keywords.count(text) == _leftmost_longest(list(keywords.keys()), text)
+
+
+def test_a_phrase_inside_a_longer_one_that_fails_still_counts():
+    phrases = Phrases({"历史文化名城": (), "文化": (), "名城": ()})
+    assert phrases.count("历史文化") == Counter({"文化": 1})
+    assert phrases.count("历史文化名城和文化" * 40) == Counter({"历史文化名城": 40, "文化": 40})
+
+
+def test_on_real_documents_the_same_as_an_automaton():
+    """pyahocorasick's longest matches (which miss 文化 in a bare 历史文化) agree on real texts."""
+    keywords = taxonomy().keywords
+    automaton = ahocorasick.Automaton()
+    for phrase in keywords.keys():
+        automaton.add_word(phrase, phrase)
+    automaton.make_automaton()
+    files = sorted(p for p in SAMPLES.rglob("*") if p.suffix in (".md", ".txt"))
+    assert files, "the demo samples are part of the repository"
+    for text in [LAND_LAW] + [read_bytes(p, p.read_bytes()).text for p in files]:
+        norm = analysis.normalize(text)
+        assert keywords.count(norm) == Counter(word for _, word in automaton.iter_long(norm))
+
+
+def test_a_one_character_phrase_is_refused(tmp_path):
+    from kb.meta.sectors import Taxonomy
+
+    path = tmp_path / "sectors.toml"
+    path.write_text('[[sector]]\nname = "教育"\nkeywords = { "校" = 1.0 }\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="two characters"):
+        Taxonomy.load(path)
