@@ -158,3 +158,28 @@ def test_the_pool_is_sorted_in_pieces(tmp_path, monkeypatch):
 def test_grams_value_counts_positions():
     keys, tfs, positions = gramarrays.gram_arrays(analysis.normalize("统一战线统一"))
     assert len(Grams(keys, tfs, positions)) == 5
+
+
+def test_a_merge_reads_each_keyword_field_in_one_pass_as_by_lookups(samples_index):
+    """``field_postings`` (one pass along the term table, what merges read) gives every term's
+    postings as looking each term up does."""
+    from kb import index as kbindex
+    from kb.schema import ArrayField
+    from kb.whoosh_adapter import field_postings, segment_postings
+
+    ix = kbindex.open_index(samples_index.index_dir)
+    with ix.searcher() as searcher:
+        seen = 0
+        for reader, _ in searcher.reader().leaf_readers():
+            for name in sorted(reader.indexed_field_names()):
+                if isinstance(ix.schema[name], ArrayField):
+                    continue
+                in_one_pass = [(t, ids, values) for t, ids, _, values in field_postings(reader, name, True)]
+                by_lookup = []
+                for t in reader.lexicon(name):
+                    ids, _, values = segment_postings(reader, name, t, True)
+                    by_lookup.append((t, ids, values))
+                assert in_one_pass == by_lookup, name
+                seen += len(in_one_pass)
+        assert seen > 50
+        assert list(field_postings(reader, "no such field", True)) == []
