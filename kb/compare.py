@@ -25,7 +25,6 @@ that accounts for its occurrences gives way to it.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import tomllib
@@ -33,10 +32,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from pathlib import Path
 
 from kb import analysis
-from kb.config import DATA_DIR
+from kb.config import DATA_DIR, jieba_file
 from kb.meta import topics
 
 PAIR_SIMILARITY = 0.15  # bigram Jaccard under which two paragraphs are not one rewritten
@@ -220,8 +218,7 @@ def settings() -> dict:
 @lru_cache(maxsize=1)
 def _dictionary() -> topics.JiebaTables:
     """jieba's dictionary and IDF table (the SQLite file kb.meta.topics builds once)."""
-    package = Path(importlib.util.find_spec("jieba").origin).parent
-    return topics.JiebaTables(package / "analyse" / "idf.txt", package / "dict.txt")
+    return topics.JiebaTables(jieba_file("analyse/idf.txt"), jieba_file("dict.txt"))
 
 
 def _candidates(norm_text: str) -> tuple[Counter, set[str]]:

@@ -43,3 +43,11 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
         first, _, second = line.partition("\t")
         pairs.append((first.strip(), second.strip()))
     return pairs
+
+
+def jieba_file(name: str) -> Path:
+    """A data file of the installed jieba (``dict.txt``, ``analyse/idf.txt``), found without
+    importing it: importing jieba.analyse would load the whole table into a dict."""
+    import importlib.util
+
+    return Path(importlib.util.find_spec("jieba").origin).parent / name

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from kb.config import DATA_DIR
+from kb.config import DATA_DIR, jieba_file
 
 PLACES_DIR = DATA_DIR / "places"
 LEVELS = ("province", "city", "county")
@@ -91,11 +91,9 @@ def _common_words(names: set[str]) -> frozenset[str]:
     Plus the words listed in rules.toml; minus the ones it exempts. Kept in the table cache
     (reading jieba's dictionary is most of loading the gazetteer).
     """
-    import importlib.util
-
     from kb import tablecache
 
-    dictionary = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    dictionary = jieba_file("dict.txt")
     stamp = tablecache.file_stamp(dictionary, *sorted(PLACES_DIR.iterdir()))
     arrays = tablecache.cached_arrays("common-words", stamp, lambda: tablecache.strings_to_arrays(
         sorted(_find_common_words(names, dictionary))), code=(_find_common_words,))

@@ -228,11 +228,6 @@ class Evidence:
         return "; ".join(parts)
 
 
-def _matches(phrases: Phrases, text: str) -> Counter:
-    """Phrase -> occurrences, a span counting for the longest phrase there."""
-    return phrases.count(text)
-
-
 def headings_of(text: str, kind: str = "sections") -> list[str]:
     """Section heading texts, in order: "sections" are a report's 一、 （三） and markdown #,
     "chapters" a law's 第二章 (its （一） are list items)."""
@@ -259,14 +254,14 @@ def evidence(title: str, text: str, tax: Taxonomy | None = None, headings: list[
     per = 10000 / max(len(text), settings.get("density_floor_chars", 3000))
     out: dict[str, Evidence] = defaultdict(Evidence)
     density: dict[str, float] = defaultdict(float)  # weighted occurrences per 10,000 characters
-    for word, count in _matches(tax.keywords, text).items():
+    for word, count in tax.keywords.count(text).items():
         for sector, weight in tax.keywords.get(word)[1]:
             density[sector] += weight * count * per
             out[sector].body[word] = count
     body_weight = settings.get("body_weight", 2.0)
     for sector, d in density.items():
         out[sector].score += body_weight * math.log2(1 + d)
-    for word in _matches(tax.keywords, title) if title else ():
+    for word in tax.keywords.count(title) if title else ():
         for sector, weight in tax.keywords.get(word)[1]:
             out[sector].score += weight * title_weight
             out[sector].title.append(word)
@@ -275,7 +270,7 @@ def evidence(title: str, text: str, tax: Taxonomy | None = None, headings: list[
     in_headings: dict[tuple, list[float]] = defaultdict(list)
     heads_of: dict[str, list[str]] = defaultdict(list)
     for head in headings:
-        hits = [(sector, phrase, weight) for phrase in _matches(tax.heading_phrases, head)
+        hits = [(sector, phrase, weight) for phrase in tax.heading_phrases.count(head)
                 for sector, weight in tax.heading_phrases.get(phrase)[1]]
         share = 1 / max(1, len({sector for sector, _, _ in hits}))
         for sector, phrase, weight in hits:

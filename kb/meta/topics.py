@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kb import analysis, tablecache
-from kb.config import DATA_DIR, read_word_list
+from kb.config import DATA_DIR, jieba_file, read_word_list
 
 SETTINGS = DATA_DIR / "topics.toml"
 DOCUMENT_FREQUENCIES = DATA_DIR / "topic_df.tsv"
@@ -117,11 +117,7 @@ class JiebaTables:
 
 @lru_cache(maxsize=1)
 def _jieba() -> JiebaTables:
-    # the files' paths only: importing jieba.analyse would load the whole table into a dict
-    import importlib.util
-
-    package = Path(importlib.util.find_spec("jieba").origin).parent
-    return JiebaTables(package / "analyse" / "idf.txt", package / "dict.txt")
+    return JiebaTables(jieba_file("analyse/idf.txt"), jieba_file("dict.txt"))
 
 
 @lru_cache(maxsize=1)
