@@ -50,21 +50,36 @@ class StringsPattern:
     alternation itself makes ``re`` try every string at every character of the text; a class of
     first characters is scanned in C several times faster, and the alternation tried only there."""
 
-    __slots__ = ("pattern", "firsts", "starts", "groups")
+    __slots__ = ("pattern", "firsts", "starts", "groups", "scan", "keys")
 
-    def __init__(self, sources: list[str], first_chars: set[str]):
-        self.pattern = re.compile("|".join(f"({s})" for s in sources), re.IGNORECASE)
+    def __init__(self, sources: dict[str, str]):
+        """``sources``: each normalised string's pattern (``string_pattern``), longest first."""
+        self.pattern = re.compile("|".join(f"({s})" for s in sources.values()), re.IGNORECASE)
+        # a match starts with the first character of its string's first run (or one of its variants)
+        first_chars = {analysis.unit_runs(s)[0][1][0] for s in sources}
         self.firsts = "".join(sorted({v for ch in first_chars for v in _variants().get(ch, ch)}))
-        self.starts = None
+        self.starts = self.scan = None
+        self.keys = ()
         if any(ch.lower() != ch.upper() for ch in self.firsts):
             # cased: re's own class knows every case form (K is also the Kelvin sign); uncased
             # characters (Chinese) are found by str.find, as compiling a class of a few of them
             # costs re ~0.3 ms
             self.starts = re.compile("[" + re.escape(self.firsts) + "]", re.IGNORECASE)
+        else:
+            self.scan, self.keys = _literal_branches(sources)
         self.groups = self.pattern.groups  # how many strings
 
     def finditer(self, text: str):
         """The non-empty matches in text order, without overlaps (as ``re.finditer`` finds them)."""
+        if self.scan is not None:
+            keys = self.keys
+            for found in self.scan.finditer(text):
+                yield found.start(), found.end(), keys[found.lastindex]
+            return
+        for found in self._finditer(text):
+            yield found.start(), found.end(), found.lastindex
+
+    def _finditer(self, text: str):
         match = self.pattern.match
         if self.starts is not None:
             pos = 0
@@ -105,6 +120,22 @@ class StringsPattern:
                 heapq.heappop(ahead)
 
 
+def _literal_branches(sources: dict[str, str]) -> tuple[re.Pattern, tuple[int, ...]]:
+    """The alternation with every branch starting with a literal character (a string whose first
+    character has variants becomes a branch per variant) and ending in an empty group that says
+    which string matched. ``re`` then skips, in C, to the places where some branch's first
+    character stands (its "charset prefix"), which it cannot when a branch begins with a group
+    or a class; a match costs no Python. Only for uncased first characters (the prefix is exact)."""
+    branches, keys = [], [0]
+    for key, (string, source) in enumerate(sources.items(), 1):
+        first = analysis.unit_runs(string)[0][1][0]
+        rest = source[len(_char_pattern(first)):]  # string_pattern begins with the first character's
+        for variant in _variants().get(first, first):
+            branches.append(re.escape(variant) + rest + "()")
+            keys.append(key)
+    return re.compile("|".join(branches), re.IGNORECASE), tuple(keys)
+
+
 @lru_cache(maxsize=1024)  # compiling costs ~0.5 ms: the searches of a busy day
 def compile_strings(strings: tuple[str, ...]) -> StringsPattern | None:
     """One pattern matching any of the (normalised) strings, longest first."""
@@ -112,8 +143,7 @@ def compile_strings(strings: tuple[str, ...]) -> StringsPattern | None:
     sources = {s: source for s, source in sources.items() if source}
     if not sources:
         return None
-    # a match starts with the first character of its string's first run (or one of its variants)
-    return StringsPattern(list(sources.values()), {analysis.unit_runs(s)[0][1][0] for s in sources})
+    return StringsPattern(sources)
 
 
 def _words_pattern(words: tuple[str, ...]) -> StringsPattern | None:
@@ -142,8 +172,8 @@ class _Matches:
 
     def _pull(self) -> bool:
         if len(self.spans) < self._limit:
-            for match in self._found:  # never empty (StringsPattern.finditer)
-                self.spans.append(Span(*match.span(), match.lastindex or 0))
+            for start, end, key in self._found:  # never empty (StringsPattern.finditer)
+                self.spans.append(Span(start, end, key))
                 return True
         self._found = iter(())
         return False
