@@ -324,3 +324,22 @@ def test_an_index_problem_is_a_clear_503_not_a_traceback(tmp_path, monkeypatch):
         response = app.test_client().get(path)
         assert response.status_code == 503 and "re-ingest" in response.get_data(as_text=True)
         assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_the_production_server_freezes_what_it_keeps_after_its_first_requests(samples_index):
+    """``kb serve`` keeps its long-lived heap out of the collector's full passes (web.cli)."""
+    import gc
+
+    from web import cli
+
+    app = create_app({"TESTING": True, "KB_INDEX": str(samples_index.index_dir)})
+    app.extensions["kb"] = samples_index
+    cli._freeze_long_lived(app)
+    client = app.test_client()
+    gc.unfreeze()
+    try:
+        for n in range(1, cli.FREEZE_AFTER[0] + 1):
+            client.get("/?q=乡村振兴").close()  # the freeze runs when the answer is closed
+            assert (gc.get_freeze_count() > 0) == (n >= cli.FREEZE_AFTER[0])
+    finally:
+        gc.unfreeze()
