@@ -7,7 +7,6 @@ Output is HTML-escaped text with matches in ``<mark>``.
 
 from __future__ import annotations
 
-import heapq
 import html
 import re
 from dataclasses import dataclass
@@ -45,29 +44,31 @@ def string_pattern(norm_string: str) -> str | None:
 
 
 class StringsPattern:
-    """The query's strings as one regex (longest first, one group per string: a match's
-    ``lastindex`` says which), searched from the characters a match can start with. Searching the
-    alternation itself makes ``re`` try every string at every character of the text; a class of
-    first characters is scanned in C several times faster, and the alternation tried only there."""
+    """The query's strings as one regex (longest first), searched without trying every string at
+    every character of the text (what ``re`` does with a plain alternation of groups):
 
-    __slots__ = ("pattern", "firsts", "starts", "groups", "scan", "keys")
+    * uncased first characters (Chinese, digits): every branch starts with a literal character, so
+      ``re`` itself skips, in C, to where some branch can start (``_literal_branches``);
+    * a cased first character: ``re``'s class of the first characters (it knows every case form: K
+      is also the Kelvin sign) finds the candidates, and the alternation is tried only there.
+
+    A match is ``(start, end, key)``: ``key`` says which string (1 = the first)."""
+
+    __slots__ = ("pattern", "starts", "groups", "scan", "keys")
 
     def __init__(self, sources: dict[str, str]):
         """``sources``: each normalised string's pattern (``string_pattern``), longest first."""
-        self.pattern = re.compile("|".join(f"({s})" for s in sources.values()), re.IGNORECASE)
         # a match starts with the first character of its string's first run (or one of its variants)
-        first_chars = {analysis.unit_runs(s)[0][1][0] for s in sources}
-        self.firsts = "".join(sorted({v for ch in first_chars for v in _variants().get(ch, ch)}))
-        self.starts = self.scan = None
+        first_of = {s: analysis.unit_runs(s)[0][1][0] for s in sources}
+        firsts = "".join(sorted({v for ch in first_of.values() for v in _variants().get(ch, ch)}))
+        self.groups = len(sources)  # how many strings
+        self.pattern = self.starts = self.scan = None
         self.keys = ()
-        if any(ch.lower() != ch.upper() for ch in self.firsts):
-            # cased: re's own class knows every case form (K is also the Kelvin sign); uncased
-            # characters (Chinese) are found by str.find, as compiling a class of a few of them
-            # costs re ~0.3 ms
-            self.starts = re.compile("[" + re.escape(self.firsts) + "]", re.IGNORECASE)
+        if any(ch.lower() != ch.upper() for ch in firsts):
+            self.pattern = re.compile("|".join(f"({s})" for s in sources.values()), re.IGNORECASE)
+            self.starts = re.compile("[" + re.escape(firsts) + "]", re.IGNORECASE)
         else:
-            self.scan, self.keys = _literal_branches(sources)
-        self.groups = self.pattern.groups  # how many strings
+            self.scan, self.keys = _literal_branches(sources, first_of)
 
     def finditer(self, text: str):
         """The non-empty matches in text order, without overlaps (as ``re.finditer`` finds them)."""
@@ -76,51 +77,18 @@ class StringsPattern:
             for found in self.scan.finditer(text):
                 yield found.start(), found.end(), keys[found.lastindex]
             return
-        for found in self._finditer(text):
-            yield found.start(), found.end(), found.lastindex
-
-    def _finditer(self, text: str):
         match = self.pattern.match
-        if self.starts is not None:
-            pos = 0
-            for candidate in self.starts.finditer(text):
-                at = candidate.start()
-                if at >= pos:
-                    found = match(text, at)
-                    if found is not None and found.end() > at:
-                        yield found
-                        pos = found.end()
-            return
-        find = text.find
-        if len(self.firsts) == 1:
-            at = find(self.firsts)
-            while at >= 0:
-                found = match(text, at)
-                if found is not None and found.end() > at:
-                    yield found
-                    at = find(self.firsts, found.end())
-                else:
-                    at = find(self.firsts, at + 1)
-            return
-        # several first characters: the next place of each, nearest first
-        ahead = [(at, ch) for ch in self.firsts if (at := find(ch)) >= 0]
-        heapq.heapify(ahead)
         pos = 0
-        while ahead:
-            at, ch = ahead[0]
+        for candidate in self.starts.finditer(text):
+            at = candidate.start()
             if at >= pos:
                 found = match(text, at)
                 if found is not None and found.end() > at:
-                    yield found
+                    yield at, found.end(), found.lastindex
                     pos = found.end()
-            following = find(ch, max(at + 1, pos))
-            if following >= 0:
-                heapq.heapreplace(ahead, (following, ch))
-            else:
-                heapq.heappop(ahead)
 
 
-def _literal_branches(sources: dict[str, str]) -> tuple[re.Pattern, tuple[int, ...]]:
+def _literal_branches(sources: dict[str, str], first_of: dict[str, str]) -> tuple[re.Pattern, tuple[int, ...]]:
     """The alternation with every branch starting with a literal character (a string whose first
     character has variants becomes a branch per variant) and ending in an empty group that says
     which string matched. ``re`` then skips, in C, to the places where some branch's first
@@ -128,7 +96,7 @@ def _literal_branches(sources: dict[str, str]) -> tuple[re.Pattern, tuple[int, .
     or a class; a match costs no Python. Only for uncased first characters (the prefix is exact)."""
     branches, keys = [], [0]
     for key, (string, source) in enumerate(sources.items(), 1):
-        first = analysis.unit_runs(string)[0][1][0]
+        first = first_of[string]
         rest = source[len(_char_pattern(first)):]  # string_pattern begins with the first character's
         for variant in _variants().get(first, first):
             branches.append(re.escape(variant) + rest + "()")
