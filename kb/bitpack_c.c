@@ -12,6 +12,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Long loops run without the interpreter lock, so a merge's threads (kb.writer) decode and pack
+ * on both cores; short ones keep it: handing the lock over costs more than they do, and a server
+ * thread that gives it up may wait a switch interval to get it back. The buffers stay valid: the
+ * views are held. */
+#define LONG_LOOP 65536
+#define LONG_LOOP_BEGIN(n) { PyThreadState *_save = (n) >= LONG_LOOP ? PyEval_SaveThread() : NULL;
+#define LONG_LOOP_END(n) if (_save) PyEval_RestoreThread(_save); }
+
 typedef struct {
     const uint8_t *data;
     Py_ssize_t len;
@@ -132,16 +140,21 @@ static PyObject *decode_range(PyObject *const *args, Py_ssize_t nargs, const cha
     }
     uint64_t *out = o->buf, total = 0;
     Py_ssize_t n = o->len / 8;
+    int bad = 0;
+    LONG_LOOP_BEGIN(n)
     for (Py_ssize_t k = 0; k < n; k++) {
         uint64_t x;
         if (value_at(&s, start + k, &x) < 0) {
-            release(&v);
-            return damaged();
+            bad = 1;
+            break;
         }
         total += x; /* wraps like int64 addition; the caller reads out as int64 */
         out[k] = running ? total : x;
     }
+    LONG_LOOP_END(n)
     release(&v);
+    if (bad)
+        return damaged();
     Py_RETURN_NONE;
 }
 
@@ -181,13 +194,18 @@ static PyObject *take(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "take: out is shorter than index");
         return NULL;
     }
+    int bad = 0;
+    LONG_LOOP_BEGIN(n)
     for (Py_ssize_t k = 0; k < n; k++) {
         if (value_at(&s, index[k], &out[k]) < 0) {
-            release(&v);
-            return damaged();
+            bad = 1;
+            break;
         }
     }
+    LONG_LOOP_END(n)
     release(&v);
+    if (bad)
+        return damaged();
     Py_RETURN_NONE;
 }
 
@@ -223,25 +241,30 @@ static PyObject *positions(PyObject *self, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_ValueError, "positions: counts or gap_starts shorter than rows");
         return NULL;
     }
-    for (Py_ssize_t k = 0; k < n; k++) {
+    int bad = 0;
+    LONG_LOOP_BEGIN(room)
+    for (Py_ssize_t k = 0; k < n && !bad; k++) {
         uint64_t x;
         int64_t count = counts[k];
         if (count < 1 || at + count > room || value_at(&firsts, rows[k], &x) < 0) {
-            release(&v);
-            return damaged();
+            bad = 1;
+            break;
         }
         int64_t pos = (int64_t)x;
         out[at++] = pos;
         for (int64_t j = 0; j < count - 1; j++) {
             if (value_at(&gaps, gap_starts[k] + j, &x) < 0) {
-                release(&v);
-                return damaged();
+                bad = 1;
+                break;
             }
             pos += (int64_t)x;
             out[at++] = pos;
         }
     }
+    LONG_LOOP_END(room)
     release(&v);
+    if (bad)
+        return damaged();
     return PyLong_FromSsize_t(at);
 }
 
@@ -271,16 +294,17 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     uint64_t units = 0;
+    const char *problem = NULL;
     blocks[0] = 0;
+    LONG_LOOP_BEGIN(n)
     for (Py_ssize_t b = 0; b < nb; b++) {
         uint64_t top = 0;
         Py_ssize_t end = (b + 1) * 128 < n ? (b + 1) * 128 : n;
         for (Py_ssize_t i = b * 128; i < end; i++)
             top |= values[i];
         if (top >> 32) {
-            release(&v);
-            PyErr_SetString(PyExc_ValueError, "pack: a value of 2**32 or more");
-            return NULL;
+            problem = "pack: a value of 2**32 or more";
+            break;
         }
         unsigned w = 0;
         while (top) {
@@ -290,11 +314,16 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         widths[b] = (uint8_t)w;
         units += w;
         if (units >= (1ULL << 32)) {
-            release(&v);
-            PyErr_SetString(PyExc_ValueError, "pack: a packed stream over 64 GB");
-            return NULL;
+            problem = "pack: a packed stream over 64 GB";
+            break;
         }
         blocks[b + 1] = (uint32_t)units;
+    }
+    LONG_LOOP_END(n)
+    if (problem) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, problem);
+        return NULL;
     }
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(units * 16));
     if (!out) {
@@ -302,6 +331,7 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     uint8_t *data = (uint8_t *)PyBytes_AS_STRING(out);
+    LONG_LOOP_BEGIN(n)
     for (Py_ssize_t b = 0; b < nb; b++) {
         unsigned w = widths[b];
         uint8_t *at = data + (size_t)blocks[b] * 16;
@@ -319,6 +349,7 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         /* 128 values of w bits end on a byte boundary: nothing held */
     }
+    LONG_LOOP_END(n)
     release(&v);
     return out;
 }

@@ -20,9 +20,11 @@ no per-posting Whoosh object is made, and it only reads right next to the pool t
 
 from __future__ import annotations
 
+import os
 import struct
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from operator import sub
 from pickle import dumps
@@ -38,6 +40,12 @@ from kb.termarrays import GRAMS, TermArraysWriter, union_sorted
 BLOCK = 128
 INLINE_MAX = 2  # posting lists this short live in the term table, not in a block of their own
 _CHUNK_POSTINGS = 4_000_000  # a field is sorted and packed this many postings at a time
+# A merge runs on both cores: pieces of a field are made on two threads (numpy and kb.bitpack_c
+# work without the interpreter lock) while this thread packs the one before. Smaller pieces keep
+# the few in flight within the memory of one piece of a serial merge.
+MERGE_THREADS = min(2, os.cpu_count() or 1)
+_PARALLEL_CHUNK_POSTINGS = 1_000_000
+_PARALLEL_MIN_POSTINGS = 100_000
 LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
@@ -146,10 +154,12 @@ def _term_list(field) -> list[bytes]:
     return [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
 
-def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, sources: list) -> None:
+def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, sources: list,
+                 threads=None) -> None:
     """Write one field from its sources (``(field, docmap or None)``, in document order), a range
     of terms at a time: each source's postings of those terms decoded, renumbered, put in (term,
-    source) order, written; memory stays within a piece whatever the size of the sources."""
+    source) order, written; memory stays within a few pieces whatever the size of the sources.
+    ``threads`` (an executor): pieces are made on them, a few ahead, and written here in order."""
     writer = out.field(name, kind, frequencies, positions)
     sources = [(field, docmap) for field, docmap in sources if len(field)]
     if not sources:
@@ -165,6 +175,7 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
         terms = sorted(set().union(*lists))
         number = {t: i for i, t in enumerate(terms)}
         maps = [np.fromiter((number[t] for t in items), dtype=np.int64, count=len(items)) for items in lists]
+        union = None
     # the work per term (postings, and positions), to cut the terms into pieces of similar size
     work = np.zeros(len(terms) if terms is not None else len(union), dtype=np.int64)
     for (field, _), where in zip(sources, maps):
@@ -173,11 +184,16 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
         if positions and field.has_positions:
             work[where] += np.diff(field.position_starts.astype(np.int64))
     cumulative = np.cumsum(work)
-    cuts = [0, *np.unique(np.searchsorted(cumulative, np.arange(_CHUNK_POSTINGS, int(cumulative[-1]) + 1,
-                                                                   _CHUNK_POSTINGS), side="right")).tolist(), len(work)]
-    for u0, u1 in zip(cuts[:-1], cuts[1:]):
-        if u0 >= u1:
-            continue
+    chunk = _CHUNK_POSTINGS
+    if threads is not None:  # pieces enough for both threads, each small: several are in memory at once
+        chunk = min(_PARALLEL_CHUNK_POSTINGS, max(_PARALLEL_MIN_POSTINGS, int(cumulative[-1]) // 8))
+    cuts = [0, *np.unique(np.searchsorted(cumulative, np.arange(chunk, int(cumulative[-1]) + 1, chunk),
+                                          side="right")).tolist(), len(work)]
+    pieces = [(u0, u1) for u0, u1 in zip(cuts[:-1], cuts[1:]) if u0 < u1]
+    keep_tfs = frequencies or positions
+
+    def piece(bounds):
+        u0, u1 = bounds
         parts = []
         for (field, docmap), where in zip(sources, maps):
             a, b = int(np.searchsorted(where, u0)), int(np.searchsorted(where, u1))
@@ -194,7 +210,7 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
                     term_of, docs, tfs = term_of[live], docs[live], tfs[live]
             parts.append((term_of, docs, tfs, places))
         if not parts:
-            continue
+            return None
         term_of = np.concatenate([p[0] for p in parts])
         docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
         tfs = np.concatenate([p[2] for p in parts]).astype(np.int64)
@@ -209,11 +225,29 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
         else:
             tfs = tfs[order]
         if not term_of.size:
-            continue
+            return None
         bounds = np.concatenate(([0], np.flatnonzero(term_of[1:] != term_of[:-1]) + 1, [term_of.size]))
         distinct = term_of[bounds[:-1]]
         keys = union[distinct] if terms is None else [terms[t] for t in distinct.tolist()]
-        writer.add(keys, np.diff(bounds), docs, tfs if (frequencies or positions) else None, places)
+        return keys, np.diff(bounds), docs, tfs if keep_tfs else None, places
+
+    for made in _in_order(piece, pieces, threads if len(pieces) > 1 else None):
+        if made is not None:
+            writer.add(*made)
+
+
+def _in_order(make, items: list, threads, ahead: int = 3):
+    """``make(item)`` for each item, in order: on ``threads`` (an executor), at most ``ahead`` at
+    a time (what is made waits in memory to be written), or here when ``threads`` is None."""
+    if threads is None:
+        yield from map(make, items)
+        return
+    pending = deque(threads.submit(make, item) for item in items[:ahead])
+    for item in items[ahead:]:
+        yield pending.popleft().result()
+        pending.append(threads.submit(make, item))
+    while pending:
+        yield pending.popleft().result()
 
 
 def _grouped_terms(numbers: np.ndarray):
@@ -318,14 +352,20 @@ class ArrayPool:
         """The segment's term arrays file (``doc_count`` documents)."""
         out = TermArraysWriter(file, doc_count)
         names = set(self.fields) | {name for arrays, _ in self.sources for name in arrays.fieldnames()}
-        for name in sorted(names):
-            sources = []
-            if name in self.fields:
-                sources.append((self.fields.pop(name).sorted(), None))
-            sources += [(arrays.field(name), docmap) for arrays, docmap in self.sources if arrays.has_field(name)]
-            first = sources[0][0]
-            kind, frequencies, positions = _field_format(self.schema, name, first)
-            _merge_field(out, name, kind, frequencies, positions, sources)
+        # a merge (segments in ``sources``) has the machine to itself: the ingest's workers are done
+        threads = ThreadPoolExecutor(MERGE_THREADS, "kb-merge") if self.sources and MERGE_THREADS > 1 else None
+        try:
+            for name in sorted(names):
+                sources = []
+                if name in self.fields:
+                    sources.append((self.fields.pop(name).sorted(), None))
+                sources += [(arrays.field(name), docmap) for arrays, docmap in self.sources if arrays.has_field(name)]
+                first = sources[0][0]
+                kind, frequencies, positions = _field_format(self.schema, name, first)
+                _merge_field(out, name, kind, frequencies, positions, sources, threads)
+        finally:
+            if threads is not None:
+                threads.shutdown()
         for name, pairs in sorted(self.lengths.items()):
             values = np.zeros(doc_count, dtype=np.uint8)
             if pairs:

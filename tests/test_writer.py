@@ -155,6 +155,43 @@ def test_the_pool_is_sorted_in_pieces(tmp_path, monkeypatch):
     assert _contents(pieces, "body") == _contents(whole, "body")
 
 
+def test_a_merge_on_threads_writes_the_same_file(tmp_path, monkeypatch):
+    """A merge's pieces made on two threads, a few ahead, are written in order: the file is byte for
+    byte the one the same merge writes on one thread (deletions, renumbering and pieces included)."""
+    from kb import writer
+
+    texts = [f"统一战线{i}工作{i % 7}乡村振兴" * 5 for i in range(60)]
+    first = _read(_pool_of(texts), len(texts), tmp_path)
+    lengths = {"body": first.doc_array("length:body")}
+    numbers = {"year": first.doc_array("number:year")}
+    docmap = np.array([-1 if d % 9 == 4 else d for d in range(len(texts))])
+    docmap[docmap >= 0] = np.arange(int((docmap >= 0).sum()))
+    kept = int((docmap >= 0).sum())
+
+    def merged(threads: int) -> bytes:
+        monkeypatch.setattr(writer, "MERGE_THREADS", threads)
+        pool = ArrayPool(build_schema())
+        pool.add_segment(first, docmap, lengths, numbers)
+        pool.add_segment(first, np.arange(len(texts)) + kept, lengths, numbers)
+        path = tmp_path / f"merged-{threads}.kbp"
+        with open(path, "wb") as f:
+            pool.write(f, kept + len(texts))
+        return path.read_bytes()
+
+    monkeypatch.setattr(writer, "_PARALLEL_MIN_POSTINGS", 40)  # many pieces, more than are in flight
+    monkeypatch.setattr(writer, "_PARALLEL_CHUNK_POSTINGS", 60)
+    made = []
+    real = writer._in_order
+    monkeypatch.setattr(writer, "_in_order", lambda make, items, threads, ahead=3:
+                        made.append((len(items), threads is not None)) or real(make, items, threads, ahead))
+    on_threads = merged(2)
+    assert any(pieces > 3 and threaded for pieces, threaded in made)
+    assert on_threads == merged(1)
+    arrays = TermArrays(tmp_path / "merged-2.kbp")
+    grams, _ = _expected([t for t, d in zip(texts, docmap) if d >= 0] + texts)
+    assert _contents(arrays, "grams") == grams
+
+
 def test_grams_value_counts_positions():
     keys, tfs, positions = gramarrays.gram_arrays(analysis.normalize("统一战线统一"))
     assert len(Grams(keys, tfs, positions)) == 5
