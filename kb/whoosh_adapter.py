@@ -23,6 +23,7 @@ Writing:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -335,6 +336,18 @@ class FastWriter(SegmentWriter):
     def items(self) -> int:
         """Postings and positions held in memory (the ingest writes a segment before too many)."""
         return self.arrays.size + self.pool.size
+
+    def cancel(self):
+        """Whoosh's cancel, and this writer's own segment files go with it: no table of contents
+        names them (Whoosh leaves them until a later commit; after every ingest, the check for
+        another merge left three)."""
+        own = self.newsegment.segment_id() + "."
+        storage = self.storage
+        super().cancel()
+        for name in storage.list():
+            if name.startswith(own):
+                with contextlib.suppress(OSError):
+                    storage.delete_file(name)
 
     def _finish(self):
         """Whoosh's _finish, except the shared ``kb.tmp`` folder is removed only when empty:

@@ -363,3 +363,31 @@ def test_merging_segments_keeps_every_answer(samples_dir, tmp_path):
     assert len(kb.snapshot().postings.segments) == 1
     after = [(r.total, [h.id for h in r.hits], r.facets) for r in (kb.search(q) for q in queries)]
     assert after == before
+
+
+def _orphan_segment_files(index_dir: Path) -> list[str]:
+    """Files of segments no table of contents names (a cancelled writer's, say)."""
+    ix = kbindex.open_index(index_dir)
+    live = {segment.segment_id() for segment in ix._segments()}
+    return sorted(p.name for p in index_dir.iterdir()
+                  if p.is_file() and p.name.startswith("kb_") and p.name.split(".")[0] not in live
+                  and p.name != "kb_WRITELOCK")
+
+
+def test_an_ingest_leaves_no_files_of_unused_segments(tmp_path):
+    """Parallel ingest, a serial one, and a writer that is given up: every segment file left in the
+    folder belongs to a segment of the index."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(30):  # enough for the worker processes
+        (folder / f"报告{i:02d}.txt").write_text(f"第{i}号工作报告\n\n县里推进乡村振兴第{i}项工作，统一战线工作有新进展。\n",
+                                                encoding="utf-8")
+    index_dir = tmp_path / "ix"
+    ingest_paths([folder], index_dir)
+    assert _orphan_segment_files(index_dir) == []
+    (folder / "报告99.txt").write_text("第99号工作报告\n\n防汛救灾工作总结。\n", encoding="utf-8")
+    ingest_paths([folder / "报告99.txt"], index_dir)
+    assert _orphan_segment_files(index_dir) == []
+    kbindex.writer(kbindex.open_index(index_dir)).cancel()
+    assert _orphan_segment_files(index_dir) == []
+    assert KnowledgeBase(index_dir).search("防汛救灾").total == 1
