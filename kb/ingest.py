@@ -27,6 +27,7 @@ from kb.pipeline import prepare, prepare_or_error
 from kb.corrections import CorrectionStore
 from kb.maintain import reextract, remove  # noqa: F401  (part of this module's interface)
 from kb.read import ARCHIVE_SUFFIXES, is_supported, iter_files, unsupported_reason
+from kb.read.text import content_key
 from kb.read.walk import HIDDEN
 from kb.segments import SegmentWorkers
 from kb.usermeta import SIDECAR_SUFFIX, load_manifest, load_sidecar, sidecar_for  # noqa: F401
@@ -56,6 +57,8 @@ class Summary:
     seconds: float = 0.0
     bytes_indexed: int = 0
     hidden: int = 0  # hidden files and folders (.name) inside the given folders, not read
+    # where the run's time went: (what was done by then, seconds since the start), in order
+    phases: list[tuple[str, float]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -98,6 +101,9 @@ class Ingest:
         self._tops: list[Path] = []
         self._top_order: dict[Path, int] = {}  # each top's first place in _tops (shown_path)
 
+    def _phase(self, done: str) -> None:
+        self.summary.phases.append((done, time.monotonic() - self._started))
+
     def _note(self, path, status: str, message: str = "", doc_id: str | None = None):
         self.summary.results.append(FileResult(str(path), status, message, doc_id))
         if status in ("failed", "skipped", "duplicate"):
@@ -109,7 +115,7 @@ class Ingest:
     def run(self, paths: list[str | os.PathLike]) -> Summary:
         from tqdm import tqdm
 
-        started = time.monotonic()
+        started = self._started = time.monotonic()
         files = []
         self._tops = [Path(p).absolute() for p in paths]
         for path, problem in iter_files([Path(p) for p in paths]):
@@ -119,6 +125,7 @@ class Ingest:
                 self._note(path, "failed", problem)
             elif not self._is_metadata_file(path):
                 files.append(path)
+        self._phase("files listed")
         ix = kbindex.open_index(self.index_dir, create=True, lock_timeout=self.lock_timeout)
         bar = tqdm(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
         report = self.report
@@ -131,6 +138,7 @@ class Ingest:
             self.report = report
         if self.summary.count("added") or self.summary.count("updated"):  # their versions, found now (kb.versions)
             versions.refresh_after_ingest(self.index_dir, self.report)
+            self._phase("versions found")
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
@@ -309,8 +317,10 @@ class Ingest:
                     writer.commit()
                     writer = kbindex.writer(ix, timeout=self.lock_timeout)
                     pending = 0
+            self._phase("documents analysed")
             if pending:
                 writer.commit()
+                self._phase("committed (segment written, merges done)")
             else:
                 writer.cancel()  # nothing changed: leave the index exactly as it was
         except BaseException:
@@ -324,6 +334,8 @@ class Ingest:
 
         def finish_one():
             seq, doc_id, error, warnings = team.next_result()
+            if self.summary.phases[-1][0] == "workers started":
+                self._phase("first document back")
             args, existed = jobs.pop(seq)
             bar.update(1)
             if self._done(args, existed, doc_id, error, warnings) and existed:
@@ -331,6 +343,7 @@ class Ingest:
 
         try:
             with SegmentWorkers(self.index_dir, self.jobs, COMMIT_EVERY_POSTINGS) as team:
+                self._phase("workers started")
                 since_commit = 0
                 last_commit = time.monotonic()
                 for seq, (args, existed) in enumerate(work):
@@ -349,9 +362,12 @@ class Ingest:
                         since_commit = 0
                 while team.pending():
                     finish_one()
+                self._phase("documents analysed")
                 segments = team.collect_segments()
+                self._phase("segments written")
                 if segments:  # no new segment means nothing was indexed, so nothing was deleted
                     writer.commit_segments(segments)
+                    self._phase("committed (segments merged)")
                 else:
                     writer.cancel()
         except BaseException:
@@ -372,23 +388,6 @@ def _without_cyclic_gc():
         if enabled:
             gc.enable()
         gc.collect()
-
-
-_TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
-
-
-def content_key(path: Path, data: bytes) -> str | None:
-    """For plain-text kinds, a hash of the decoded text: the same text saved as GBK, GB18030 or
-    UTF-8 with a byte-order mark is one document. None for other kinds (or undecodable bytes)."""
-    if path.suffix.lower() not in _TEXT_SUFFIXES:
-        return None
-    from kb.read.text import decode
-
-    try:
-        text = decode(path, data).text
-    except KBError:
-        return None
-    return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()
 
 
 def _path_of(stored: dict | None) -> str | None:

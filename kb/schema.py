@@ -119,7 +119,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         sha=fields.ID(stored=True),
-        content=fields.ID(stored=True),  # a hash of the decoded text of plain-text kinds (kb.ingest.content_key)
+        content=fields.ID(stored=True),  # a hash of the decoded text of plain-text kinds (kb.read.text.content_key)
         title=ArrayField("terms", positions=True, stored=True, scored=True),
         title_grams=ArrayField("grams", positions=True),
         body=ArrayField("terms", positions=True, scored=True),

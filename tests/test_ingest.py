@@ -391,3 +391,30 @@ def test_an_ingest_leaves_no_files_of_unused_segments(tmp_path):
     kbindex.writer(kbindex.open_index(index_dir)).cancel()
     assert _orphan_segment_files(index_dir) == []
     assert KnowledgeBase(index_dir).search("防汛救灾").total == 1
+
+
+def test_an_ingest_says_where_its_time_went(tmp_path):
+    """``Summary.phases``: the steps of a run in order, with the seconds since its start (what
+    ``python -m bench.timeline`` prints)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"总结{i:02d}.txt").write_text(f"第{i}份工作总结\n\n民营经济发展第{i}项举措。\n", encoding="utf-8")
+    summary = ingest_paths([folder], tmp_path / "ix")
+    names = [name for name, _ in summary.phases]
+    assert names == ["files listed", "workers started", "first document back", "documents analysed",
+                     "segments written", "committed (segments merged)", "versions found"]
+    seconds = [at for _, at in summary.phases]
+    assert seconds == sorted(seconds) and seconds[-1] <= summary.seconds
+    (folder / "总结99.txt").write_text("第99份工作总结\n\n民族宗教工作。\n", encoding="utf-8")
+    serial = ingest_paths([folder / "总结99.txt"], tmp_path / "ix")
+    assert [name for name, _ in serial.phases] == ["files listed", "documents analysed",
+                                                  "committed (segment written, merges done)", "versions found"]
+
+
+def test_the_timeline_tool_runs_on_the_samples(capsys):
+    from bench import timeline
+
+    assert timeline.main(["--corpus", "samples", "--files", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "added" in out and "versions found" in out and "CPU: this process" in out

@@ -7,6 +7,7 @@ Cleaning (NFKC, noise, line repair) is a later step.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import NamedTuple
 from charset_normalizer import from_bytes
 
 from kb.documents import Extracted
-from kb.errors import ReadError
+from kb.errors import KBError, ReadError
 
 # UTF-32 first: its little-endian mark starts with the UTF-16 one.
 _BOMS = (
@@ -231,3 +232,19 @@ def _codecs_for(name: str, from_declaration: bool = False) -> tuple[str, ...]:
 
 def _looks_binary(text: str) -> bool:
     return len(_CONTROL.findall(text)) > _BINARY_SHARE * len(text)
+
+
+_TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+
+
+def content_key(path: Path, data: bytes) -> str | None:
+    """For plain-text kinds, a hash of the decoded text: the same text saved as GBK, GB18030 or
+    UTF-8 with a byte-order mark is one document (ingest finds such twins by it). None for other
+    kinds (or undecodable bytes)."""
+    if path.suffix.lower() not in _TEXT_SUFFIXES:
+        return None
+    try:
+        text = decode(path, data).text
+    except KBError:
+        return None
+    return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()
