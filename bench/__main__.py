@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import measure
-from bench.corpora import CORPORA, ROOT, corpus_files, prepare_docs
+from bench.corpora import BATCH, CORPORA, ROOT, batch_sample, corpus_files, prepare_docs
 from bench.engines import VARIANTS
 from bench.queries import sample_queries, sample_substrings
 
@@ -83,14 +83,11 @@ def ingest_section(engines, files, docs, work: Path, corpus_bytes: int, sizes: b
     return results
 
 
-BATCH = 800
 
 
 def batch_section(engines, files, docs, work: Path, n: int = BATCH) -> dict:
     """The daily case: a batch of ``n`` documents into a new index, start-up included."""
-    import random
-
-    chosen = sorted(random.Random(15).sample(list(files), min(n, len(files))))
+    chosen = batch_sample(files, n)
     keys = {str(p.resolve()) for p in chosen}
     batch_bytes = sum(p.stat().st_size for p in chosen)
     folder = work / "batch"

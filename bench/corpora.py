@@ -23,6 +23,16 @@ def corpus_files(name: str) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))
 
 
+BATCH = 800  # the daily case: a batch of this many documents (bench section batch, bench.timeline)
+
+
+def batch_sample(files: list[Path], n: int = BATCH) -> list[Path]:
+    """The bench's batch: ``n`` of ``files``, a fixed random sample, in path order."""
+    import random
+
+    return sorted(random.Random(15).sample(list(files), min(n, len(files))))
+
+
 def _prepare_one(path: str):
     """read -> clean -> metadata, as our ingest does; the result peers index."""
     from bench.engines import Doc

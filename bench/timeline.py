@@ -9,14 +9,13 @@ process and of the worker processes. Runs in this process, as ``python -m kb ing
 from __future__ import annotations
 
 import argparse
-import random
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.corpora import CORPORA, corpus_files
+from bench.corpora import BATCH, CORPORA, batch_sample, corpus_files
 
 
 def _cpu(who: int) -> float:
@@ -27,7 +26,7 @@ def _cpu(who: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.timeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=800, help="how many files (default 800; 0: all)")
+    parser.add_argument("--files", type=int, default=BATCH, help=f"how many files (default {BATCH}; 0: all)")
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="laws")
     args = parser.parse_args(argv)
     if not CORPORA[args.corpus].exists():
@@ -35,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         args.corpus = "samples"
     files = corpus_files(args.corpus)
-    if args.files and args.files < len(files):
-        files = sorted(random.Random(15).sample(files, args.files))
+    if args.files:
+        files = batch_sample(files, args.files)
     size = sum(p.stat().st_size for p in files)
     started = time.perf_counter()
     from kb.ingest import Ingest  # imports count: a user's ingest pays them too

@@ -115,7 +115,7 @@ class Ingest:
     def run(self, paths: list[str | os.PathLike]) -> Summary:
         from tqdm import tqdm
 
-        started = self._started = time.monotonic()
+        self._started = time.monotonic()
         files = []
         self._tops = [Path(p).absolute() for p in paths]
         for path, problem in iter_files([Path(p) for p in paths]):
@@ -139,7 +139,7 @@ class Ingest:
         if self.summary.count("added") or self.summary.count("updated"):  # their versions, found now (kb.versions)
             versions.refresh_after_ingest(self.index_dir, self.report)
             self._phase("versions found")
-        self.summary.seconds = time.monotonic() - started
+        self.summary.seconds = time.monotonic() - self._started
         return self.summary
 
     def _is_metadata_file(self, path: Path) -> bool:
