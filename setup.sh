@@ -22,7 +22,7 @@ install_project() {
     .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 }
 stamp=.venv/.requirements.sha256
-want=$(cat requirements.txt pyproject.toml setup.py kb/bitpack_c.c | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt pyproject.toml setup.py kb/*_c.c | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
@@ -31,12 +31,24 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   installed=1
 fi
 # The C inner loops are optional (setup.py): build them if a compiler has come since, else say so.
-if ! .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null; then
+uncompiled() {
+  .venv/bin/python -c 'import importlib
+for name in ("kb.bitpack_c", "kb.shingles_c"):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        print(name, end=" ")'
+}
+if [ -n "$(uncompiled)" ]; then
   if [ -z "${installed:-}" ] && command -v "${CC:-cc}" >/dev/null 2>&1; then
     install_project
   fi
-  .venv/bin/python -c 'import kb.bitpack_c' 2>/dev/null \
-    || echo "setup.sh: note: $(.venv/bin/python -c 'from kb.bitpack import kernel; print(kernel())')" >&2
+  missing=$(uncompiled)
+  if [ -n "$missing" ]; then
+    echo "setup.sh: note: not compiled: ${missing}(no C compiler?); searches and ingest run in numpy and" \
+      "Python instead, slower. Install a C compiler and the Python headers (Debian: apt-get install gcc" \
+      "python3-dev) and run ./setup.sh again" >&2
+  fi
 fi
 # The project's modules compiled ahead (pip does this for installed packages, not for an editable
 # project): where PYTHONDONTWRITEBYTECODE is set, every process (each ingest worker, each CLI

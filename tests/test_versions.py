@@ -256,3 +256,18 @@ def test_the_sketch_does_not_depend_on_repeated_shingles():
     assert made["digest"] == old and made["shingles"] == len(versions.shingles(text, s.shingle))
     units = analysis.units(analysis.normalize(text))
     assert versions.sketch(text, units) == made
+
+
+@pytest.mark.skipif(versions._NATIVE_SHINGLES is None, reason="kb.shingles_c is not built (no C compiler at setup)")
+def test_the_compiled_shingle_list_is_the_python_one():
+    # one, two and four bytes a character in one string: each shingle must come out as the same str
+    samples = ["", "a", "abcd", "abcde", "abcdef", "国务院关于加强", "ab国务院cd", "𠀀𠀁文字abc测试de", "ÀÉ中文😀xyz"]
+    rng = random.Random(5)
+    alphabet = "abcxyz0189中文字符统战部萬條𠀀😀é"
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))) for _ in range(200)]
+    for units in samples:
+        for size in (1, 2, 5):
+            python = [units[i : i + size] for i in range(len(units) - size + 1)]
+            assert versions._NATIVE_SHINGLES(units, size) == python, (units, size)
+    with pytest.raises(ValueError):
+        versions._NATIVE_SHINGLES("abc", 0)
