@@ -17,7 +17,7 @@ from kb import analysis, scoring
 from kb.query import ParsedQuery, Term, parse
 from kb.postings import key_docs
 from kb.snapshot import Snapshot
-from kb.termarrays import union_sorted
+from kb.termarrays import intersect_sorted, union_sorted
 
 
 @dataclass
@@ -110,7 +110,7 @@ class Evaluator:
         starts = None
         for gram, off in self._rarest_first(grams, gram_field):  # the key sets shrink fastest
             keys = self.p.start_keys(gram_field, gram, todo, off)
-            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            starts = keys if starts is None else intersect_sorted(starts, keys)
             if not starts.size:
                 break
         docs, counts = key_docs(starts)
@@ -134,7 +134,7 @@ class Evaluator:
         docs = None
         for ch in set(unit_string):
             these = self.p.docs(char_field, ch)
-            docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
+            docs = these if docs is None else intersect_sorted(docs, these)
         return docs if docs is not None else _NONE
 
     def candidates(self, term: Term) -> np.ndarray | None:
@@ -164,7 +164,7 @@ class Evaluator:
         docs = None
         for gram, _ in self._rarest_first(grams, gram_field):
             these = self.p.docs(gram_field, gram)
-            docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
+            docs = these if docs is None else intersect_sorted(docs, these)
             if not docs.size:
                 break
         return docs

@@ -348,6 +348,25 @@ def union_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return both[keep]
 
 
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted intersection of two sorted arrays of distinct values: what ``np.intersect1d(a, b,
+    assume_unique=True)`` gives, without sorting the two together (a frequent string's position
+    keys at 16x the laws: ~1M a side, ~50 ms a sort): a merge in C (kb.bitpack_c), else a binary
+    search of the shorter in the longer."""
+    dtype = np.result_type(a, b)
+    if a.size > b.size:
+        a, b = b, a
+    if not a.size:
+        return np.empty(0, dtype=dtype)
+    if bitpack.NATIVE is not None and a.dtype == b.dtype == np.int64:
+        out = np.empty(a.size, dtype=np.int64)
+        count = bitpack.NATIVE.intersect(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+        return out[:count]
+    at = np.searchsorted(b, a)
+    np.minimum(at, b.size - 1, out=at)
+    return a[b[at] == a].astype(dtype, copy=False)
+
+
 def restart_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Running sums of ``deltas`` that restart at each group (``counts`` items each)."""
     running = np.cumsum(deltas)

@@ -41,6 +41,7 @@ from kb import analysis
 from kb import facets as kbfacets
 from kb import synonyms as kbsynonyms
 from kb.errors import QueryError
+from kb.termarrays import intersect_sorted
 
 MAX_TERMS = 10
 MAX_TERM_CHARS = 50
@@ -229,7 +230,7 @@ def _starts(p, norm: str, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
     rarest = sorted(grams, key=lambda g: len(p.docs("grams", g[0])))
     for gram, _ in rarest:
         these = p.docs("grams", gram)
-        docs = these if docs is None else np.intersect1d(docs, these, assume_unique=True)
+        docs = these if docs is None else intersect_sorted(docs, these)
         if not docs.size:
             return _NONE, span
     if mask is not None:
@@ -237,7 +238,7 @@ def _starts(p, norm: str, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
     starts = None
     for gram, offset in rarest:
         keys = p.start_keys("grams", gram, docs, offset)
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        starts = keys if starts is None else intersect_sorted(starts, keys)
         if not starts.size:
             break
     return np.sort(starts), span

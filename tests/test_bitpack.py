@@ -124,3 +124,37 @@ def test_search_answers_the_same_without_the_compiled_loops(samples_index):
 def test_the_kernel_in_use_is_named():
     said = bitpack.kernel()
     assert said.startswith("compiled") if bitpack.NATIVE is not None else "apt-get install gcc" in said
+
+
+_sorted_sets = st.lists(st.integers(-(2**62), 2**62), max_size=300, unique=True).map(sorted)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_sorted_sets, _sorted_sets, st.integers(0, 40), st.sampled_from(["int64", "int32"]))
+def test_intersecting_sorted_lists_equals_numpy(a, b, shared, dtype):
+    # a merge when the two are of a size, a binary search when one is 16x longer; int32 lists take numpy
+    from kb.termarrays import intersect_sorted
+
+    a = np.array(sorted(set(a) | set(b[:shared])), dtype=np.int64)
+    b = np.array(b, dtype=np.int64)
+    if dtype == "int32":
+        a, b = (a % 2**31).astype(np.int32), (b % 2**31).astype(np.int32)
+        a, b = np.unique(a), np.unique(b)
+    expected = np.intersect1d(a, b, assume_unique=True)
+    for x, y in ((a, b), (b, a), (a, np.repeat(b, 1)[: len(b) // 20])):
+        wanted = np.intersect1d(x, y, assume_unique=True)
+        compiled, numpy_only = _both(lambda: intersect_sorted(x, y))
+        assert np.array_equal(compiled, wanted) and compiled.dtype == wanted.dtype
+        assert np.array_equal(numpy_only, wanted) and numpy_only.dtype == wanted.dtype
+    assert np.array_equal(intersect_sorted(a, b), expected)
+
+
+@native
+def test_intersect_refuses_a_short_output():
+    a, b = np.arange(10, dtype=np.int64), np.arange(5, 20, dtype=np.int64)
+    with pytest.raises(ValueError):
+        bitpack.NATIVE.intersect(a, b, np.empty(3, dtype=np.int64))
+    long_b = np.arange(0, 10_000, 3, dtype=np.int64)  # 16x longer: the binary-search path
+    out = np.empty(10, dtype=np.int64)
+    count = bitpack.NATIVE.intersect(a, long_b, out)
+    assert out[:count].tolist() == [0, 3, 6, 9]
