@@ -31,13 +31,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/kb ]; then
   installed=1
 fi
 # The C inner loops are optional (setup.py): build them if a compiler has come since, else say so.
-uncompiled() {
-  .venv/bin/python -c 'import importlib
-for name in ("kb.bitpack_c", "kb.shingles_c"):
+uncompiled() {  # the extensions (kb/*_c.c, as setup.py builds them) that do not import
+  .venv/bin/python -c 'import importlib, pathlib
+for source in sorted(pathlib.Path("kb").glob("*_c.c")):
     try:
-        importlib.import_module(name)
+        importlib.import_module("kb." + source.stem)
     except ImportError:
-        print(name, end=" ")'
+        print("kb." + source.stem, end=" ")'
 }
 if [ -n "$(uncompiled)" ]; then
   if [ -z "${installed:-}" ] && command -v "${CC:-cc}" >/dev/null 2>&1; then

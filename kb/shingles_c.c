@@ -1,6 +1,7 @@
 /* kb.versions' shingle list in C: every `size`-character substring of a string, in order.
    The same list as [units[i:i + size] for i in range(len(units) - size + 1)], made without a
-   slice object and an interpreter step per shingle (~4x faster: the sketch's largest cost). */
+   slice object and an interpreter step per shingle (~1.7x faster over an ingest's documents, 5x on
+   one warm text: the strings were the sketch's largest cost). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
