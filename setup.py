@@ -1,8 +1,8 @@
 """The compiled parts, each kb/<name>_c.c built as kb.<name>_c, all optional: kb.bitpack_c, the
-postings' inner loops, and kb.shingles_c, the version sketch's shingle list. Where no C compiler is
-found the build goes on without them and kb.bitpack and kb.versions run the same steps in numpy and
-Python (slower searches and ingest; `kb stats` and ./setup.sh say so). Everything else is declared in
-pyproject.toml."""
+postings' inner loops; kb.shingles_c, the version sketch's shingles; kb.phrases_c, the sector
+keywords' matching. Where no C compiler is found the build goes on without them and kb.bitpack,
+kb.versions and kb.meta.sectors run the same steps in numpy and Python (slower searches and ingest;
+`kb stats` and ./setup.sh say so). Everything else is declared in pyproject.toml."""
 
 from pathlib import Path
 

@@ -124,10 +124,19 @@ def _shingle_list(units: str, size: int) -> list[str]:
     return [units[i : i + size] for i in range(len(units) - size + 1)]
 
 
+def _distinct_shingles(units: str, size: int, found: list[str]) -> int:
+    """How many distinct shingles ``found`` (the text's ``_shingle_list``) holds; counted in C where
+    kb.shingles_c is built (a set of the strings cost as much as making them)."""
+    if _NATIVE_DISTINCT is not None:
+        return _NATIVE_DISTINCT(units, size)
+    return len(set(found))
+
+
 try:  # kb/shingles_c.c, built by setup.py where a C compiler is found
+    from kb.shingles_c import distinct_count as _NATIVE_DISTINCT
     from kb.shingles_c import shingle_list as _NATIVE_SHINGLES
 except ImportError:
-    _NATIVE_SHINGLES = None
+    _NATIVE_SHINGLES = _NATIVE_DISTINCT = None
 
 
 def sketch(text: str, units: str | None = None) -> dict | None:
@@ -149,7 +158,7 @@ def sketch(text: str, units: str | None = None) -> dict | None:
         # sort (each would cost as much as the hashing)
         minhash.update(found)
     digest = np.asarray(minhash.digest(), dtype="<u4")
-    return {"kind": s.kind, "digest": base64.b64encode(digest.tobytes()).decode("ascii"), "shingles": len(set(found))}
+    return {"kind": s.kind, "digest": base64.b64encode(digest.tobytes()).decode("ascii"), "shingles": _distinct_shingles(units, s.shingle, found)}
 
 
 def digest_of(stored_sketch) -> np.ndarray | None:

@@ -119,7 +119,7 @@ def test_setup_installs_the_project_editable():
     assert {(e.name, e.value) for e in dist.entry_points if e.group == "console_scripts"} == {("kb", "kb.cli:main")}
     setup = (ROOT / "setup.sh").read_text(encoding="utf-8")
     assert all(name in setup for name in ("pyproject.toml", "setup.py", "kb/*_c.c"))  # re-run when they change
-    assert sorted(p.name for p in (ROOT / "kb").glob("*_c.c")) == ["bitpack_c.c", "shingles_c.c"]
+    assert sorted(p.name for p in (ROOT / "kb").glob("*_c.c")) == ["bitpack_c.c", "phrases_c.c", "shingles_c.c"]
 
 
 # --- the wheel, installed in a fresh venv ------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_wheel_holds_code_and_data_not_samples_or_tests(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     compiled = sorted(n.split(".")[0] for n in names if n.startswith("kb/") and n.endswith(".so"))
     if shutil.which(os.environ.get("CC", "cc")):  # the C inner loops are built, and the wheel is for this platform
-        assert compiled == ["kb/bitpack_c", "kb/shingles_c"] and wheel.name.startswith(f"kb-{kb.__version__}-cp3"), (wheel.name, compiled)
+        assert compiled == ["kb/bitpack_c", "kb/phrases_c", "kb/shingles_c"] and wheel.name.startswith(f"kb-{kb.__version__}-cp3"), (wheel.name, compiled)
     else:  # without a compiler the build goes on: a pure wheel, numpy loops
         assert wheel.name == f"kb-{kb.__version__}-py3-none-any.whl" and not compiled
     tops = {n.split("/", 1)[0] for n in names}

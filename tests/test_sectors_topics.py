@@ -199,6 +199,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from kb import analysis  # noqa: E402
+from kb.meta import sectors  # noqa: E402
 from kb.meta.sectors import Phrases  # noqa: E402
 
 
@@ -229,6 +230,28 @@ def _phrase_soup():
 def test_phrases_are_found_longest_at_the_leftmost_place(text):
     keywords = taxonomy().keywords
     assert keywords.count(text) == _leftmost_longest(list(keywords.keys()), text)
+
+
+@pytest.mark.skipif(sectors._NATIVE_MATCHES is None, reason="kb.phrases_c is not built (no C compiler at setup)")
+@settings(max_examples=100, deadline=None)
+@given(_phrase_soup())
+def test_the_compiled_phrase_matching_is_the_python_loop(text):
+    keywords = taxonomy().keywords
+    compiled = keywords.count(text)
+    native, sectors._NATIVE_MATCHES = sectors._NATIVE_MATCHES, None
+    try:
+        assert keywords.count(text) == compiled
+    finally:
+        sectors._NATIVE_MATCHES = native
+
+
+@pytest.mark.skipif(sectors._NATIVE_MATCHES is None, reason="kb.phrases_c is not built (no C compiler at setup)")
+def test_the_compiled_phrase_matching_refuses_what_it_cannot_read():
+    with pytest.raises(TypeError):
+        sectors._NATIVE_MATCHES("文化", [0], {"文化": ["文化"]})  # groups must be tuples
+    with pytest.raises(TypeError):
+        sectors._NATIVE_MATCHES(b"bytes", [0], {})
+    assert sectors._NATIVE_MATCHES("文化", [5, -1, 1], {"文化": ("文化",)}) == {}  # places off the text: none
 
 
 def test_a_phrase_inside_a_longer_one_that_fails_still_counts():

@@ -271,3 +271,16 @@ def test_the_compiled_shingle_list_is_the_python_one():
             assert versions._NATIVE_SHINGLES(units, size) == python, (units, size)
     with pytest.raises(ValueError):
         versions._NATIVE_SHINGLES("abc", 0)
+
+
+@pytest.mark.skipif(versions._NATIVE_DISTINCT is None, reason="kb.shingles_c is not built (no C compiler at setup)")
+def test_the_compiled_distinct_count_is_the_size_of_the_python_set():
+    rng = random.Random(9)
+    alphabet = "ab中文字萬𠀀😀"  # few letters: many repeated shingles; one, two and four bytes a character
+    samples = ["", "a", "abcde", "aaaaaaaaaa", "ab国务院cd", "𠀀𠀁文字abc测试de" * 20]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300))) for _ in range(300)]
+    for units in samples:
+        for size in (1, 2, 5):
+            assert versions._NATIVE_DISTINCT(units, size) == len(set(versions._shingle_list(units, size))), (units, size)
+    with pytest.raises(ValueError):
+        versions._NATIVE_DISTINCT("abc", 0)

@@ -154,9 +154,10 @@ class Phrases:
 
     def __init__(self, phrases: dict[str, tuple]):
         self._values = phrases
-        self._by_pair: dict[str, list[str]] = {}
+        by_pair: dict[str, list[str]] = {}
         for phrase in sorted(phrases, key=lambda p: (-len(p), p)):
-            self._by_pair.setdefault(phrase[:2], []).append(phrase)
+            by_pair.setdefault(phrase[:2], []).append(phrase)
+        self._by_pair: dict[str, tuple[str, ...]] = {pair: tuple(group) for pair, group in by_pair.items()}
         self._pairs = np.array(sorted(map(self._pair_key, self._by_pair)), dtype=np.uint64)
         self._first = np.zeros(0x110000, dtype=bool)
         self._first[[ord(p[0]) for p in phrases]] = True
@@ -179,6 +180,8 @@ class Phrases:
 
     def count(self, text: str) -> Counter:
         """Phrase -> occurrences in ``text``."""
+        if _NATIVE_MATCHES is not None:
+            return Counter(_NATIVE_MATCHES(text, list(self._places(text)), self._by_pair))
         found: Counter = Counter()
         end, by_pair, startswith = 0, self._by_pair, text.startswith
         for i in self._places(text):
@@ -200,6 +203,12 @@ class Phrases:
         pairs = (cps[maybe].astype(np.uint64) << np.uint64(21)) | cps[maybe + 1]
         at = np.minimum(np.searchsorted(self._pairs, pairs), len(self._pairs) - 1)
         return maybe[self._pairs[at] == pairs].tolist()
+
+
+try:  # kb/phrases_c.c, built by setup.py where a C compiler is found: the same loop in C
+    from kb.phrases_c import longest_matches as _NATIVE_MATCHES
+except ImportError:
+    _NATIVE_MATCHES = None
 
 
 @lru_cache(maxsize=1)

@@ -182,8 +182,55 @@ def is_term(word: str) -> bool:
     return len(word) >= 2 and _HAS_CJK.search(word) is not None and not _NUMBERING.match(word)
 
 
-# words that can be topics (not stop or place words, terms), judged once a process
-_CANDIDATE_WORDS = analysis.JudgedOnce(lambda w: w not in _stop() and is_term(w))
+# words that can be topics (not stop or place words, terms, not the vocabulary of some kind of
+# official prose), judged once a process
+_CANDIDATE_WORDS = analysis.JudgedOnce(
+    lambda w: w not in _stop() and is_term(w) and generality().get(w, 0.0) < settings()["max_generality"])
+
+
+class _WordWeights:
+    """A word's part of its score that depends on the word alone, ``(d, length bonus)``, or None
+    when it is never a topic as a plain word (a cut jieba guessed, a verb, too little
+    distinctiveness); judged once a process (bounded), jieba's tables asked in one query for the
+    new words of a document. Quoted names are judged per document (``_weight``)."""
+
+    LIMIT = 300_000
+
+    def __init__(self):
+        self._known: dict[str, tuple | None] = {}
+
+    def of(self, words) -> dict[str, tuple | None]:
+        known = self._known
+        new = [w for w in words if w not in known]
+        if new:
+            if len(known) + len(new) > self.LIMIT:
+                known.clear()
+                new = list(words)
+            found = _jieba().lookup(new)
+            for w in new:
+                known[w] = _weight(w, found.get(w), named=False)
+        return known
+
+
+_WORD_WEIGHTS = _WordWeights()
+
+
+def _weight(word: str, found: tuple | None, named: bool) -> tuple[float, float] | None:
+    """``(distinctiveness, length bonus)`` of a candidate, None if it cannot be a topic; ``found``:
+    its (IDF, tag) in jieba's tables; ``named``: a quoted name of the document (no dictionary needed)."""
+    s = settings()
+    tables = _jieba()
+    idf, tag = found or (None, None)
+    if not named and word not in _known_words():
+        if not idf:
+            return None  # a cut jieba guessed (和量, 率控制): in no dictionary and not quoted
+        if tag and tag.startswith(tuple(s["not_names"])) and not tag.startswith("vn"):
+            return None  # it does not name a thing: a verb, adjective, adverb, numeral (释放出来, 亿公斤)
+    d = math.log(1 / max(generality().get(word, 0.0), s["share_floor"])) * (idf or tables.median) / tables.median
+    if d < s["min_distinctiveness"]:
+        return None
+    bonus = {int(k): v for k, v in s["length_bonus"].items()}
+    return d, max((v for k, v in bonus.items() if len(word) >= k), default=1.0)
 
 
 def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
@@ -194,8 +241,15 @@ def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
     norm = analysis.normalize(text)
     words = analysis.words(norm)  # the same words the index gets (cached)
     counts = Counter(words)  # counting first (C speed), then judging each distinct word once
-    tf = {w: counts[w] for w in _CANDIDATE_WORDS.kept(set(counts))}
     names = {q: norm.count(q) for q in quoted_names(norm) if q not in stop}
+    title_words = set(analysis.words(analysis.normalize(title or ""))) | quoted_names(analysis.normalize(title or ""))
+    min_tf = 2 if len(words) > s["min_words_for_repeat"] else 1
+    # only words that can be candidates are judged: repeated enough, in the title, or quoted names
+    # (a quoted name's count decides which of its pieces go)
+    pool = {w for w, n in counts.items() if n >= min_tf} if min_tf > 1 else set(counts)
+    if min_tf > 1:
+        pool |= (title_words | names.keys()) & counts.keys()
+    tf = {w: counts[w] for w in _CANDIDATE_WORDS.kept(pool)}
     for name, n in names.items():  # a word seen only inside a quoted name is a piece of it
         pieces = {name[i:j] for i in range(len(name)) for j in range(i + 2, len(name) + (i > 0))}
         for piece in [w for w in pieces if tf.get(w, n + 1) <= n]:
@@ -203,32 +257,23 @@ def topics_of(title: str, text: str, count: int | None = None) -> list[str]:
         tf[name] = max(n, tf.get(name, 0))
     if not tf:
         return []
-    title_words = set(analysis.words(analysis.normalize(title or ""))) | quoted_names(analysis.normalize(title or ""))
-    min_tf = 2 if len(words) > s["min_words_for_repeat"] else 1
+    shares, ceiling = generality(), s["max_generality"]
     candidates = {w: n for w, n in tf.items() if n >= min_tf or w in title_words or w in names}
-    shares = generality()
-    floor, ceiling = s["share_floor"], s["max_generality"]
-    candidates = {w: n for w, n in candidates.items() if shares.get(w, 0.0) < ceiling}
+    for name in names.keys() & candidates.keys():  # (plain words met the ceiling when judged)
+        if shares.get(name, 0.0) >= ceiling:
+            del candidates[name]
     if len(candidates) > MAX_CANDIDATES:  # the general-IDF lookup only for terms that can make the list
         kept = sorted(candidates, key=lambda w: (-candidates[w], w))[:MAX_CANDIDATES]
         candidates = {w: candidates[w] for w in set(kept) | (title_words & candidates.keys()) | (names.keys() & candidates.keys())}
-    tables = _jieba()
-    found = tables.lookup(candidates)
-    not_names = tuple(s["not_names"])
-    known = _known_words()
-    bonus = {int(k): v for k, v in s["length_bonus"].items()}
+    plain = _WORD_WEIGHTS.of([w for w in candidates if w not in names])
+    named = _jieba().lookup(names.keys() & candidates.keys()) if names else {}
+    boost = s["title_boost"]
     scored = []
     for w, n in candidates.items():
-        idf, tag = found.get(w, (None, None))
-        if w not in known and w not in names:
-            if not idf:
-                continue  # a cut jieba guessed (和量, 率控制): in no dictionary and not quoted
-            if tag and tag.startswith(not_names) and not tag.startswith("vn"):
-                continue  # it does not name a thing: a verb, adjective, adverb, numeral (释放出来, 亿公斤)
-        d = math.log(1 / max(shares.get(w, 0.0), floor)) * (idf or tables.median) / tables.median
-        if d < s["min_distinctiveness"]:
+        weight = _weight(w, named.get(w), named=True) if w in names else plain[w]
+        if weight is None:
             continue
-        length = max((v for k, v in bonus.items() if len(w) >= k), default=1.0)
-        score = math.sqrt(n) * d * length * (s["title_boost"] if w in title_words else 1.0)
+        d, length = weight
+        score = math.sqrt(n) * d * length * (boost if w in title_words else 1.0)
         scored.append((-score, w))
     return [w for _, w in sorted(scored)[:count]]
