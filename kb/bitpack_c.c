@@ -1,8 +1,9 @@
 /* The inner loops of kb.bitpack in C: packing and unpacking a stream (see kb/bitpack.py for the
  * layout), running sums of document deltas, the position decoding the exact-string search does
- * for every candidate document, and the intersection of two sorted lists (document numbers, position
- * keys). kb/bitpack.py (and kb.termarrays.intersect_sorted) does the same in whole-array numpy
- * steps, which is what runs when this module is not built; both give identical results
+ * for every candidate document, the intersection of two sorted lists (document numbers, position
+ * keys), and runs of values copied out in a new order (a segment's positions, when it is written).
+ * kb/bitpack.py (and kb.termarrays.intersect_sorted, kb.writer.take_runs) does the same in
+ * whole-array numpy steps, which is what runs when this module is not built; both give identical results
  * (tests/test_bitpack.py).
  *
  * Every argument is a buffer (numpy arrays, bytes, memoryviews); outputs are preallocated by the
@@ -431,6 +432,74 @@ static PyObject *intersect(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return PyLong_FromSsize_t(count);
 }
 
+/* take_runs(src, starts, counts, out, src_width, out_width): out gets src[starts[i] : starts[i] +
+ * counts[i]] for every i, in order (a segment's positions regrouped in (term, document) order).
+ * src_width, out_width: 4 (uint32) or 8 (int64) bytes a value; 4 -> 8 widens. The same as
+ * src[np.repeat(starts - (cumsum(counts) - counts), counts) + arange(total)], without the index
+ * array. Every run is checked to lie inside src, and the runs to fill out exactly. */
+static PyObject *take_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "take_runs(src, starts, counts, out, src_width, out_width)");
+        return NULL;
+    }
+    long sw = PyLong_AsLong(args[4]), ow = PyLong_AsLong(args[5]);
+    if (PyErr_Occurred())
+        return NULL;
+    if ((sw != 4 && sw != 8) || (ow != 4 && ow != 8) || ow < sw) {
+        PyErr_SetString(PyExc_ValueError, "take_runs: widths are 4 or 8, and out is at least as wide as src");
+        return NULL;
+    }
+    views_t v = {.count = 0};
+    Py_buffer *srcv, *sv, *cv, *ov;
+    if (!(srcv = view(&v, args[0], sw, 0, "src")) || !(sv = view(&v, args[1], 8, 0, "starts"))
+        || !(cv = view(&v, args[2], 8, 0, "counts")) || !(ov = view(&v, args[3], ow, 1, "out"))) {
+        release(&v);
+        return NULL;
+    }
+    const int64_t *starts = sv->buf, *counts = cv->buf;
+    Py_ssize_t runs = sv->len / 8, have = srcv->len / sw, room = ov->len / ow;
+    if (cv->len / 8 != runs) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, "take_runs: starts and counts differ in length");
+        return NULL;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < runs; i++) {
+        if (counts[i] < 0 || starts[i] < 0 || starts[i] > have - counts[i]) {
+            release(&v);
+            PyErr_SetString(PyExc_ValueError, "take_runs: a run lies outside src");
+            return NULL;
+        }
+        total += counts[i];
+    }
+    if (total != room) {
+        release(&v);
+        PyErr_SetString(PyExc_ValueError, "take_runs: out does not hold exactly the runs");
+        return NULL;
+    }
+    char *out = ov->buf;
+    const char *src = srcv->buf;
+    LONG_LOOP_BEGIN(total)
+    if (sw == ow) {
+        for (Py_ssize_t i = 0; i < runs; i++) {
+            memcpy(out, src + starts[i] * sw, (size_t)counts[i] * sw);
+            out += counts[i] * sw;
+        }
+    } else {
+        const uint32_t *narrow = (const uint32_t *)src;
+        int64_t *wide = (int64_t *)out;
+        for (Py_ssize_t i = 0; i < runs; i++) {
+            const uint32_t *from = narrow + starts[i];
+            for (int64_t k = 0; k < counts[i]; k++)
+                *wide++ = from[k];
+        }
+    }
+    LONG_LOOP_END(total)
+    release(&v);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, "a stream's widths, block starts and data"},
     {"unpack", (PyCFunction)(void (*)(void))unpack, METH_FASTCALL, "values start .. start + len(out)"},
@@ -438,6 +507,7 @@ static PyMethodDef methods[] = {
     {"take", (PyCFunction)(void (*)(void))take, METH_FASTCALL, "values at ascending or any indexes"},
     {"positions", (PyCFunction)(void (*)(void))positions, METH_FASTCALL, "positions of some postings"},
     {"intersect", (PyCFunction)(void (*)(void))intersect, METH_FASTCALL, "values in both of two ascending arrays"},
+    {"take_runs", (PyCFunction)(void (*)(void))take_runs, METH_FASTCALL, "runs of values, concatenated"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import struct
 from array import array
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from operator import sub
@@ -34,6 +34,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from kb import bitpack
 from kb.codec import ArrayTermsReader, StoredReader
 from kb.termarrays import GRAMS, TermArraysWriter, union_sorted
 
@@ -46,6 +47,7 @@ _CHUNK_POSTINGS = 4_000_000  # a field is sorted and packed this many postings a
 MERGE_THREADS = min(2, os.cpu_count() or 1)
 _PARALLEL_CHUNK_POSTINGS = 1_000_000
 _PARALLEL_MIN_POSTINGS = 100_000
+_FEW_TERMS = 64  # a keyword field's terms in one document up to this many are kept in lists (add_few)
 LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
@@ -60,7 +62,7 @@ def length_byte(length: int) -> int:
 class _FieldPool:
     """One field's postings of the documents given to the writer, in arrival order."""
 
-    __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "postings")
+    __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "postings", "few")
 
     def __init__(self, kind: str, frequencies: bool, positions: bool):
         self.kind, self.frequencies, self.positions = kind, frequencies, positions
@@ -70,6 +72,21 @@ class _FieldPool:
         self.places: list[np.ndarray] = []  # positions, grouped per posting
         self.vocabulary: dict[str, int] = {}
         self.postings = 0
+        self.few: tuple[list, list, list] = ([], [], [])  # (numbers, documents, counts) of add_few
+
+    def add_few(self, counts: dict[str, int], docnum: int) -> None:
+        """A document's few distinct terms (a keyword field: an id, a year, some counties) with
+        their counts, kept in lists: arrays of one or two items cost more than the terms."""
+        vocabulary = self.vocabulary
+        numbers, docs, tfs = self.few
+        for term, count in counts.items():
+            number = vocabulary.get(term)
+            if number is None:
+                number = vocabulary[term] = len(vocabulary)
+            numbers.append(number)
+            docs.append(docnum)
+            tfs.append(count)
+        self.postings += len(counts)
 
     def add(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray | None, positions: np.ndarray | None):
         self.keys.append(keys)
@@ -91,6 +108,12 @@ class _FieldPool:
 
     def sorted(self) -> "_SortedField":
         """The postings sorted by (term, document), as a merge source."""
+        if self.few[0]:  # (each (term, document) is added once: the order they come in does not matter)
+            numbers, docs, tfs = self.few
+            self.add(np.array(numbers, dtype=np.uint64), np.array(docs, dtype=np.int64),
+                     np.array(tfs, dtype=np.uint32), None)
+            self.postings -= len(numbers)
+            self.few = ([], [], [])
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.uint64)
         docs = np.concatenate(self.docs) if self.docs else np.zeros(0, np.int64)
         with_tfs = (self.frequencies or self.positions) and self.tfs
@@ -110,7 +133,7 @@ class _FieldPool:
             places = np.concatenate(self.places) if self.places else np.zeros(0, np.uint32)
             starts = np.cumsum(tfs) - tfs
             tfs = tfs[order]
-            positions = places[_gather(starts[order], tfs)].astype(np.int64)
+            positions = take_runs(places, starts[order], tfs, np.int64)
         else:
             tfs = tfs[order]
         bounds = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)])) if keys.size \
@@ -221,7 +244,7 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
             all_places = np.concatenate([p[3] for p in parts])
             starts = np.cumsum(tfs) - tfs
             tfs = tfs[order]
-            places = all_places[_gather(starts[order], tfs)]
+            places = take_runs(all_places, starts[order], tfs)
         else:
             tfs = tfs[order]
         if not term_of.size:
@@ -282,6 +305,25 @@ def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
 
 
+_RUN_WIDTHS = {np.dtype(np.uint32): 4, np.dtype(np.int64): 8}
+
+
+def take_runs(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, dtype=None) -> np.ndarray:
+    """``values[starts[i]:starts[i] + counts[i]]`` for every i, concatenated (as ``dtype``, default
+    the values'): in C where kb.bitpack_c is built (no index array: a segment's positions are a
+    third of its size), else ``values[_gather(starts, counts)]``."""
+    dtype = np.dtype(dtype or values.dtype)
+    native = bitpack.NATIVE
+    if native is not None and values.dtype in _RUN_WIDTHS and dtype in _RUN_WIDTHS \
+            and _RUN_WIDTHS[dtype] >= _RUN_WIDTHS[values.dtype]:
+        starts = np.ascontiguousarray(starts, dtype=np.int64)
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        out = np.empty(int(counts.sum()), dtype=dtype)
+        native.take_runs(np.ascontiguousarray(values), starts, counts, out, _RUN_WIDTHS[values.dtype], _RUN_WIDTHS[dtype])
+        return out
+    return values[_gather(starts, counts)].astype(dtype, copy=False)
+
+
 
 class ArrayPool:
     """The postings (as arrays) and per-document values of the documents a writer was given, and
@@ -326,9 +368,16 @@ class ArrayPool:
         return len(words)
 
     def add_terms(self, name: str, docnum: int, terms: list[str]) -> None:
-        """A keyword field's distinct terms in one document."""
-        if terms:
+        """A keyword field's terms in one document."""
+        if not terms:
+            return
+        pool = self._field(name)
+        if pool.positions or len(terms) > _FEW_TERMS:
             self.add_words(name, docnum, terms)
+            return
+        counts = {terms[0]: 1} if len(terms) == 1 else Counter(terms)
+        pool.add_few(counts, docnum)
+        self.size += len(counts)
 
     def add_length(self, name: str, docnum: int, length: int) -> None:
         if length:

@@ -158,3 +158,32 @@ def test_intersect_refuses_a_short_output():
     out = np.empty(10, dtype=np.int64)
     count = bitpack.NATIVE.intersect(a, long_b, out)
     assert out[:count].tolist() == [0, 3, 6, 9]
+
+
+@native
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=60), st.sampled_from([(np.uint32, np.int64), (np.uint32, np.uint32),
+                                                                (np.int64, np.int64)]), st.randoms())
+def test_taking_runs_equals_numpy(counts, dtypes, rnd):
+    """A segment's positions regrouped (kb.writer.take_runs): the C copy is numpy's fancy index."""
+    from kb.writer import take_runs
+
+    source, wanted = dtypes
+    counts = np.array(counts, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    values = np.array([rnd.randrange(2**31) for _ in range(int(counts.sum()))], dtype=source)
+    order = np.array(rnd.sample(range(len(counts)), len(counts)), dtype=np.int64)
+    compiled, fallback = _both(lambda: take_runs(values, starts[order], counts[order], wanted))
+    assert compiled.dtype == fallback.dtype == np.dtype(wanted)
+    assert np.array_equal(compiled, fallback)
+
+
+@native
+def test_taking_runs_refuses_runs_outside_the_values():
+    values = np.arange(10, dtype=np.int64)
+    with pytest.raises(ValueError, match="outside"):
+        bitpack.NATIVE.take_runs(values, np.array([8], np.int64), np.array([3], np.int64), np.empty(3, np.int64), 8, 8)
+    with pytest.raises(ValueError, match="exactly"):
+        bitpack.NATIVE.take_runs(values, np.array([0], np.int64), np.array([3], np.int64), np.empty(4, np.int64), 8, 8)
+    with pytest.raises(ValueError, match="widths"):
+        bitpack.NATIVE.take_runs(values, np.array([0], np.int64), np.array([3], np.int64), np.empty(3, np.int64), 8, 4)

@@ -192,6 +192,26 @@ def test_a_merge_on_threads_writes_the_same_file(tmp_path, monkeypatch):
     assert _contents(arrays, "grams") == grams
 
 
+def test_few_keyword_terms_kept_in_lists_write_the_same_file(tmp_path, monkeypatch):
+    """A document's few keyword terms (add_terms) go to Python lists, not arrays of one item: the file
+    is byte for byte the one the array path writes (repeated terms included)."""
+    from kb import writer
+
+    def written(few: int) -> bytes:
+        monkeypatch.setattr(writer, "_FEW_TERMS", few)
+        pool = _pool_of(TEXTS)
+        for docnum in range(len(TEXTS)):
+            pool.add_terms("sectors", docnum, ["教育", "教育", f"农业{docnum % 3}"][: docnum % 4])
+        path = tmp_path / f"few-{few}.kbp"
+        with open(path, "wb") as f:
+            pool.write(f, len(TEXTS))
+        return path.read_bytes()
+
+    assert written(64) == written(0)
+    arrays = TermArrays(tmp_path / "few-64.kbp")
+    assert arrays.postings("sectors", "教育")[0].tolist() == [d for d in range(len(TEXTS)) if d % 4]
+
+
 def test_grams_value_counts_positions():
     keys, tfs, positions = gramarrays.gram_arrays(analysis.normalize("统一战线统一"))
     assert len(Grams(keys, tfs, positions)) == 5
