@@ -40,7 +40,6 @@ _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,9}|#\d{1,7}|#[xX][0-9A-Fa-f]{1,
 # No-break and other odd spaces from web pages become plain spaces (U+3000, the ideographic
 # space, is the document's own layout and stays).
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
-_TRAILING_SPACE = re.compile(r"[ \t\u3000]+$", re.M)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -88,13 +87,12 @@ def clean(raw: str, noise: NoisePatterns | None = None) -> str:
     noise = noise or default_noise()
     text = _ENTITY.sub(_decode_entity, raw) if "&" in raw else raw
     text = _ODD_SPACE.sub(" ", text)
-    text = _LITERAL_BREAK.sub("\n", text)
+    text = _LITERAL_BREAK.sub("\n", text) if "\\" in text else text  # (every match starts with a backslash)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc") if _has_controls(text) else text
     for pattern in noise.inline:
         text = pattern.sub("", text)
-    text = _TRAILING_SPACE.sub("", text)
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [line.strip() for line in text.split("\n")]  # (strip takes trailing spaces, ideographic ones too)
     lines = drop_noise_lines(lines, noise)
     lines = join_wrapped_lines(lines)
     text = "\n".join(lines)

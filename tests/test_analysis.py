@@ -97,3 +97,23 @@ def test_character_variants_cover_traditional_and_full_width_forms():
     variants = analysis.character_variants()
     assert "鄉" in variants["乡"] and "乡" in variants["乡"]
     assert "髮" in variants["发"] and "發" in variants["发"]
+
+
+@pytest.mark.parametrize("engine", ["rjieba", "jieba"])
+def test_lines_cut_together_are_cut_as_one_by_one(samples_dir, monkeypatch, engine):
+    """A letterhead's lines are segmented in one call (cut_lines): the same tokens, line by line,
+    with either engine; a line holding the mark itself is cut on its own."""
+    from kb.clean import clean
+    from kb.read import read_bytes
+
+    chosen = analysis.Segmenter(engine)
+    monkeypatch.setattr(analysis, "segmenter", lambda: chosen)
+    monkeypatch.setattr(analysis, "cut", analysis.cut.__wrapped__)  # no cache shared between engines
+    groups = [["河北省人民政府", "2020年 1月", "", "abc def", "  ", "保定市委 县委", "第一条　为了", "12.5%"]]
+    for path in sorted(samples_dir.rglob("*")):
+        if path.suffix in (".txt", ".md"):
+            lines = analysis.normalize(clean(read_bytes(path, path.read_bytes()).text)).split("\n")
+            groups += [lines[:12], lines[-6:]]
+    groups.append(["统一战线", f"乡村{analysis._LINE_MARK}振兴", "祁县"])
+    for lines in groups:
+        assert analysis.cut_lines(lines) == [analysis.cut(line) for line in lines], lines

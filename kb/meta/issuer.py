@@ -101,11 +101,13 @@ def _norm_brackets(docno: str) -> str:
 def docno_of(head_lines: list[str]) -> str | None:
     """The document's own number: printed near its top (numbers cited in the body are others')."""
     for line in head_lines:
+        if len(line) > 40:  # a sentence that cites a number, not the number's own line
+            continue
         found = DOCNO.search(line)
-        if found and len(line) <= 40:
+        if found:
             return _norm_brackets(found.group())
         found = ORDER_NO.search(line)
-        if found and len(line) <= 40:
+        if found:
             return re.sub(r"\s+", "", found.group())
     return None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress
 
 from kb import analysis
 from kb.gazetteer import LEVELS, Gazetteer, Place, rules
@@ -79,7 +79,7 @@ def _indices(tokens, wanted) -> list[int]:
 def _mentions(tokens, where: str, gaz: Gazetteer) -> list[Mention]:
     found = []
     names = gaz.names
-    distinct = set(tokens)
+    distinct = analysis.distinct(tokens)
     # a place glued to its organ (保定市委): each distinct word judged once, then found by a scan
     glued = _glued_places(distinct)
     for i in _indices(tokens, glued) if glued else ():
@@ -111,8 +111,9 @@ def find_places(title: str, text: str, head_lines: list[str] | None = None, nati
     cut = analysis.cut
     norm_title = analysis.normalize(title or "")
     mentions = _mentions(cut(norm_title), "title", gaz)
-    for line in analysis.normalize_lines(head_lines or []):
-        mentions += _mentions(cut(line), "head", gaz)
+    head = analysis.cut_lines(analysis.normalize_lines(head_lines or []))
+    if head:  # the lines' tokens in one run, each line ended by "" (no token before or after a line)
+        mentions += _mentions(tuple(chain.from_iterable(tokens + ("",) for tokens in head)), "head", gaz)
     mentions += _mentions(cut(analysis.normalize(text)), "body", gaz)
     if not mentions:
         return PlaceResult([], [], [])
