@@ -413,22 +413,25 @@ class JudgedOnce:
         self._judge = judge
         self._limit = limit
         self._judged: set[str] = set()
+        self._kept: set[str] = set()  # answers' keys as a set: set & set walks the smaller one
         self.answers: dict[str, object] = {}
 
-    def kept(self, distinct: set[str]) -> set[str]:
+    def kept(self, distinct: set[str] | frozenset[str]) -> set[str]:
         """The words of ``distinct`` the rule says yes to."""
         unjudged = distinct - self._judged
         if unjudged:
             if len(self._judged) + len(unjudged) > self._limit:
                 self._judged.clear()
+                self._kept.clear()
                 self.answers.clear()
                 unjudged = distinct
             judge, answers = self._judge, self.answers
             for word in unjudged:
                 if answer := judge(word):
                     answers[word] = answer
+                    self._kept.add(word)
             self._judged.update(unjudged)
-        return self.answers.keys() & distinct
+        return self._kept & distinct
 
 
 _RANKING_WORDS = JudgedOnce(lambda token: token not in stop_words() and _is_word(token))

@@ -237,16 +237,18 @@ def _merge_field(out, name: str, kind: str, frequencies: bool, positions: bool, 
         term_of = np.concatenate([p[0] for p in parts])
         docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
         tfs = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        order = np.argsort(term_of, kind="stable")  # sources are in document order: (term, document)
-        term_of, docs = term_of[order], docs[order]
-        places = None
-        if positions:
-            all_places = np.concatenate([p[3] for p in parts])
-            starts = np.cumsum(tfs) - tfs
-            tfs = tfs[order]
-            places = take_runs(all_places, starts[order], tfs)
-        else:
-            tfs = tfs[order]
+        places = np.concatenate([p[3] for p in parts]) if positions else None
+        # sources are in document order, so a stable sort by term is (term, document) order; one
+        # source (a worker's own pool, a range only one segment has) is in that order already
+        if len(parts) > 1 and term_of.size > 1 and bool((term_of[1:] < term_of[:-1]).any()):
+            order = np.argsort(term_of, kind="stable")
+            term_of, docs = term_of[order], docs[order]
+            if positions:
+                starts = np.cumsum(tfs) - tfs
+                tfs = tfs[order]
+                places = take_runs(places, starts[order], tfs)
+            else:
+                tfs = tfs[order]
         if not term_of.size:
             return None
         bounds = np.concatenate(([0], np.flatnonzero(term_of[1:] != term_of[:-1]) + 1, [term_of.size]))
