@@ -350,12 +350,28 @@ class Segmenter:
                 self._jieba.add_word(word)
             self.cut = lambda text: list(self._jieba.cut(text, HMM=True))
         else:
-            import rjieba
-
-            self._jieba = rjieba.Jieba()
+            self._jieba = _fresh_rjieba()
             for word in words:
                 self._jieba.add_word(word, None, None)
             self.cut = lambda text: self._jieba.cut(text, True)
+
+
+_RJIEBA_DEFAULT_TAKEN = False
+
+
+def _fresh_rjieba():
+    """A jieba-rs instance holding jieba's dictionary only. rjieba builds one when it is imported
+    (the instance of its module-level functions, ~80 ms a process: every ingest worker, the server,
+    a CLI search); the first segmenter of a process takes that one instead of building a second.
+    Nothing here calls rjieba's module-level functions, so nothing else sees our words in it."""
+    global _RJIEBA_DEFAULT_TAKEN
+    import rjieba
+
+    default = getattr(rjieba, "_DEFAULT_JIEBA", None)
+    if default is not None and not _RJIEBA_DEFAULT_TAKEN:
+        _RJIEBA_DEFAULT_TAKEN = True
+        return default
+    return rjieba.Jieba()
 
 
 @lru_cache(maxsize=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,20 +63,21 @@ class Gazetteer:
     def load(cls) -> "Gazetteer":
         gaz = cls()
         for row in _rows("provinces.tsv"):
-            place = Place(row["name"], row["short_name"], "province", municipality=row.get("kind") == "直辖市")
-            gaz._add(place, row.get("former_names", ""))
+            gaz._add(row.get("former_names", ""), name=row["name"], short=row["short_name"], level="province",
+                     municipality=row.get("kind") == "直辖市")
         for row in _rows("cities.tsv"):
-            gaz._add(Place(row["name"], row["short_name"], "city", province=row["province"]), row.get("former_names", ""))
+            gaz._add(row.get("former_names", ""), name=row["name"], short=row["short_name"], level="city",
+                     province=row["province"])
         for row in _rows("counties.tsv"):
-            place = Place(row["name"], row["short_name"], "county", city=row["city"], province=row["province"])
-            gaz._add(place, row.get("former_names", ""))
+            gaz._add(row.get("former_names", ""), name=row["name"], short=row["short_name"], level="county",
+                     city=row["city"], province=row["province"])
         gaz.common_words = _common_words(set(gaz.short) | set(gaz.full))
         gaz.names = frozenset(gaz.full) | frozenset(gaz.short)
         return gaz
 
-    def _add(self, place: Place, former: str):
+    def _add(self, former: str, **place_fields):
         formers = [n.strip() for n in former.split(";") if n.strip()]
-        place = replace(place, unit_words="".join(sorted({n[-1] for n in [place.name, *formers]})))
+        place = Place(**place_fields, unit_words="".join(sorted({n[-1] for n in [place_fields["name"], *formers]})))
         self.full[place.name].append(place)
         for name in formers:
             if place not in self.full[name]:

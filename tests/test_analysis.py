@@ -117,3 +117,12 @@ def test_lines_cut_together_are_cut_as_one_by_one(samples_dir, monkeypatch, engi
     groups.append(["统一战线", f"乡村{analysis._LINE_MARK}振兴", "祁县"])
     for lines in groups:
         assert analysis.cut_lines(lines) == [analysis.cut(line) for line in lines], lines
+
+
+def test_a_second_rjieba_segmenter_cuts_as_the_first(samples_dir):
+    """The first rjieba segmenter of a process takes the instance rjieba built at import; any later
+    one builds its own: both hold jieba's dictionary and our words, and cut alike."""
+    first, second = analysis.Segmenter("rjieba"), analysis.Segmenter("rjieba")
+    assert first._jieba is not second._jieba
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(samples_dir.rglob("*.md"))[:5])
+    assert first.cut(text) == second.cut(text) == analysis.segmenter().cut(text)

@@ -81,3 +81,25 @@ def test_the_real_tables_read_back_as_built(cache):
         assert set(read) == set(built)
         for key in built:
             assert np.array_equal(read[key], built[key]), (name, key)
+
+
+def test_the_unit_classes_and_topic_generality_read_back_as_built(cache):
+    """Two tables every ingest worker needs at its first document, now from the cache: the code
+    point classes the gram fields use and the topics' generality of each word."""
+    from kb import gramarrays
+    from kb.meta import topics
+
+    for clear in (gramarrays._unit_classes.cache_clear, topics.generality.cache_clear):
+        clear()
+    try:
+        built_classes, built_shares = gramarrays._unit_classes(), topics.generality()  # built, then written
+        for clear in (gramarrays._unit_classes.cache_clear, topics.generality.cache_clear):
+            clear()
+        assert {p.name.split("-")[0] for p in cache.glob("*.npz")} >= {"unit", "topic"}
+        assert np.array_equal(gramarrays._unit_classes(), built_classes)
+        assert np.array_equal(built_classes, gramarrays._classify_code_points())
+        read = topics.generality()
+        assert read == built_shares == topics._read_generality() and list(read) == list(topics._read_generality())
+    finally:
+        for clear in (gramarrays._unit_classes.cache_clear, topics.generality.cache_clear):
+            clear()
