@@ -29,7 +29,7 @@ from kb.maintain import reextract, remove  # noqa: F401  (part of this module's 
 from kb.read import ARCHIVE_SUFFIXES, is_supported, iter_files, unsupported_reason
 from kb.read.text import content_key
 from kb.read.walk import HIDDEN
-from kb.segments import SegmentWorkers
+from kb.segments import SegmentWorkers, progress_bar
 from kb.usermeta import SIDECAR_SUFFIX, load_manifest, load_sidecar, sidecar_for  # noqa: F401
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -113,8 +113,6 @@ class Ingest:
         return kbmeta.merge(self.batch_meta, self.manifest.get(str(path), {}), load_sidecar(path))
 
     def run(self, paths: list[str | os.PathLike]) -> Summary:
-        from tqdm import tqdm
-
         self._started = time.monotonic()
         files = []
         self._tops = [Path(p).absolute() for p in paths]
@@ -127,7 +125,7 @@ class Ingest:
                 files.append(path)
         self._phase("files listed")
         ix = kbindex.open_index(self.index_dir, create=True, lock_timeout=self.lock_timeout)
-        bar = tqdm(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
+        bar = progress_bar(total=len(files), unit="file", disable=not self.progress, file=sys.stderr, leave=False)
         report = self.report
         if self.progress:  # messages go above the bar, not through it
             self.report = lambda line: bar.write(line, file=sys.stderr)
@@ -329,7 +327,6 @@ class Ingest:
 
     def _index_parallel(self, ix, work, bar):
         """Big batches: worker processes analyse and write segments; this process commits them."""
-        writer = kbindex.writer(ix, timeout=self.lock_timeout)  # holds the lock; deletes old versions
         jobs: dict[int, tuple] = {}
 
         def finish_one():
@@ -341,9 +338,11 @@ class Ingest:
             if self._done(args, existed, doc_id, error, warnings) and existed:
                 writer.delete_by_term("id", doc_id)  # the old version goes only once the new one is in
 
-        try:
-            with SegmentWorkers(self.index_dir, self.jobs, COMMIT_EVERY_POSTINGS) as team:
-                self._phase("workers started")
+        # the workers start before the lock is taken: a forked worker must not hold it
+        with SegmentWorkers(self.index_dir, self.jobs, COMMIT_EVERY_POSTINGS) as team:
+            self._phase("workers started")
+            writer = kbindex.writer(ix, timeout=self.lock_timeout)  # holds the lock; deletes old versions
+            try:
                 since_commit = 0
                 last_commit = time.monotonic()
                 for seq, (args, existed) in enumerate(work):
@@ -370,10 +369,10 @@ class Ingest:
                     self._phase("committed (segments merged)")
                 else:
                     writer.cancel()
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
+            except BaseException:
+                if not writer.is_closed:
+                    writer.cancel()
+                raise
 
 
 @contextlib.contextmanager

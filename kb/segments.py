@@ -13,11 +13,34 @@ import gc
 import multiprocessing
 import os
 import queue
+import sys
+import threading
 from pathlib import Path
 
-# Spawned, not forked: a forked child would inherit the parent's open index lock.
-_CONTEXT = multiprocessing.get_context("spawn")
 _POLL_SECONDS = 1.0
+
+
+def start_method() -> str:
+    """How worker processes start. Forked on Linux from a process with no other thread: a forked
+    worker has every module the parent imported (a spawned one imports them again: ~0.25 s to its
+    first document, a twentieth of an 800-document batch). Spawned anywhere else: forking a process
+    that runs threads (a web server, a progress monitor) can leave a child holding a lock no thread
+    will release. ``KB_WORKER_START=spawn`` always spawns. The team is started before the index lock
+    is taken, so no child holds it (``kb.ingest``)."""
+    if os.environ.get("KB_WORKER_START", "").lower() == "spawn":
+        return "spawn"
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() \
+            and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def progress_bar(**options):
+    """A tqdm bar without the monitor thread tqdm starts for every bar, even a disabled one: the
+    ingest that shows it stays single-threaded, so its workers can be forked (``start_method``)."""
+    from tqdm import tqdm
+
+    return type("Bar", (tqdm,), {"monitor_interval": 0})(**options)
 
 
 def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
@@ -104,12 +127,14 @@ class SegmentWorkers:
     def __init__(self, index_dir: Path, count: int, max_postings: int, window: int = 4):
         self.count = count
         self.window = window  # documents in flight per worker: bounds memory
-        self.outbox = _CONTEXT.Queue()
-        self.inboxes = [_CONTEXT.Queue() for _ in range(count)]
+        self.start_method = start_method()
+        context = multiprocessing.get_context(self.start_method)
+        self.outbox = context.Queue()
+        self.inboxes = [context.Queue() for _ in range(count)]
         self.in_flight = [0] * count
         self.owner: dict[int, int] = {}
         self.processes = [
-            _CONTEXT.Process(target=_worker, args=(str(index_dir), inbox, self.outbox, max_postings, os.getpid()),
+            context.Process(target=_worker, args=(str(index_dir), inbox, self.outbox, max_postings, os.getpid()),
                              daemon=True, name=f"kb-segment-{i}")
             for i, inbox in enumerate(self.inboxes)
         ]

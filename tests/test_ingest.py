@@ -263,6 +263,49 @@ def test_parallel_ingest_matches_serial(samples_dir, tmp_path, monkeypatch):
     assert b.count() == a.count() and b.search("", filters={"sector": ["测试"]}).total == a.count() - 1
 
 
+def test_workers_fork_only_from_a_single_threaded_process(monkeypatch):
+    """Forked where safe (Linux, no other thread), else spawned; KB_WORKER_START=spawn always spawns."""
+    import sys
+    import threading
+
+    from kb import segments
+
+    monkeypatch.delenv("KB_WORKER_START", raising=False)
+    if sys.platform.startswith("linux"):
+        assert segments.start_method() == ("fork" if threading.active_count() == 1 else "spawn")
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait)
+    thread.start()
+    try:
+        assert segments.start_method() == "spawn"  # a thread of ours (a web server's, say) is running
+    finally:
+        done.set()
+        thread.join()
+    monkeypatch.setenv("KB_WORKER_START", "spawn")
+    assert segments.start_method() == "spawn"
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_parallel_ingest_by_forked_or_spawned_workers_leaves_the_index_free(samples_dir, tmp_path, monkeypatch, start):
+    """Either way the workers start before the index lock is taken: when the run is over the lock is
+    free (a forked worker holding it would keep it from the next writer), and the documents are in."""
+    import kb.ingest
+    from kb import index as kbindex
+    from kb import segments
+
+    monkeypatch.setattr(kb.ingest, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(segments, "start_method", lambda: start)
+    started = []
+    real = segments.SegmentWorkers.__init__
+    monkeypatch.setattr(segments.SegmentWorkers, "__init__",
+                        lambda self, *a, **k: real(self, *a, **k) or started.append(self.start_method))
+    summary = ingest_paths([samples_dir], tmp_path / "index", jobs=2)
+    assert started == [start] and summary.counts["added"] > 2 and not summary.count("failed")
+    writer = kbindex.writer(kbindex.open_index(tmp_path / "index"), timeout=0)  # the lock is free now
+    writer.cancel()
+    assert KnowledgeBase(tmp_path / "index").count() == summary.counts["added"]
+
+
 # --- index location --------------------------------------------------------------------------------
 
 
