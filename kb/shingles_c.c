@@ -7,19 +7,27 @@
 #include <stdint.h>
 #include <string.h>
 
-static PyObject *shingle_list(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+/* The (units: str, size: int >= 1) arguments both functions take; -1 with an exception set if not. */
+static int units_and_size(PyObject *const *args, Py_ssize_t nargs, const char *usage, PyObject **units,
+                          Py_ssize_t *size) {
     if (nargs != 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "shingle_list(units: str, size: int)");
-        return NULL;
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
     }
-    PyObject *units = args[0];
-    Py_ssize_t size = PyLong_AsSsize_t(args[1]);
-    if (size == -1 && PyErr_Occurred()) return NULL;
-    if (size < 1) {
+    *units = args[0];
+    *size = PyLong_AsSsize_t(args[1]);
+    if (*size == -1 && PyErr_Occurred()) return -1;
+    if (*size < 1) {
         PyErr_SetString(PyExc_ValueError, "size must be at least 1");
-        return NULL;
+        return -1;
     }
-    if (PyUnicode_READY(units) < 0) return NULL;
+    return PyUnicode_READY(*units);
+}
+
+static PyObject *shingle_list(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *units;
+    Py_ssize_t size;
+    if (units_and_size(args, nargs, "shingle_list(units: str, size: int)", &units, &size) < 0) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(units);
     Py_ssize_t count = n >= size ? n - size + 1 : 0;
     PyObject *out = PyList_New(count);
@@ -41,18 +49,9 @@ static PyObject *shingle_list(PyObject *self, PyObject *const *args, Py_ssize_t 
    shingles' hashes in an open-addressing table, equal hashes compared character by character
    (exact). The set of six thousand strings per document cost as much as making them. */
 static PyObject *distinct_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "distinct_count(units: str, size: int)");
-        return NULL;
-    }
-    PyObject *units = args[0];
-    Py_ssize_t size = PyLong_AsSsize_t(args[1]);
-    if (size == -1 && PyErr_Occurred()) return NULL;
-    if (size < 1) {
-        PyErr_SetString(PyExc_ValueError, "size must be at least 1");
-        return NULL;
-    }
-    if (PyUnicode_READY(units) < 0) return NULL;
+    PyObject *units;
+    Py_ssize_t size;
+    if (units_and_size(args, nargs, "distinct_count(units: str, size: int)", &units, &size) < 0) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(units);
     if (n <= size) return PyLong_FromSsize_t(n ? 1 : 0); /* the whole string is the one shingle */
     Py_ssize_t count = n - size + 1;
