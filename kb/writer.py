@@ -62,7 +62,7 @@ def length_byte(length: int) -> int:
 class _FieldPool:
     """One field's postings of the documents given to the writer, in arrival order."""
 
-    __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "postings", "few")
+    __slots__ = ("kind", "frequencies", "positions", "keys", "docs", "tfs", "places", "vocabulary", "few")
 
     def __init__(self, kind: str, frequencies: bool, positions: bool):
         self.kind, self.frequencies, self.positions = kind, frequencies, positions
@@ -71,7 +71,6 @@ class _FieldPool:
         self.tfs: list[np.ndarray] = []
         self.places: list[np.ndarray] = []  # positions, grouped per posting
         self.vocabulary: dict[str, int] = {}
-        self.postings = 0
         self.few: tuple[list, list, list] = ([], [], [])  # (numbers, documents, counts) of add_few
 
     def add_few(self, counts: dict[str, int], docnum: int) -> None:
@@ -86,7 +85,6 @@ class _FieldPool:
             numbers.append(number)
             docs.append(docnum)
             tfs.append(count)
-        self.postings += len(counts)
 
     def add(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray | None, positions: np.ndarray | None):
         self.keys.append(keys)
@@ -95,7 +93,6 @@ class _FieldPool:
             self.tfs.append(tfs)
         if self.positions:
             self.places.append(positions)
-        self.postings += len(keys)
 
     def numbers(self, terms) -> np.ndarray:
         """Each term's number in the vocabulary (new terms get the next ones)."""
@@ -112,7 +109,6 @@ class _FieldPool:
             numbers, docs, tfs = self.few
             self.add(np.array(numbers, dtype=np.uint64), np.array(docs, dtype=np.int64),
                      np.array(tfs, dtype=np.uint32), None)
-            self.postings -= len(numbers)
             self.few = ([], [], [])
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.uint64)
         docs = np.concatenate(self.docs) if self.docs else np.zeros(0, np.int64)
