@@ -288,6 +288,10 @@ def _term_doc_order(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """The order of postings by (term, document)."""
     if not keys.size:
         return np.zeros(0, dtype=np.int64)
+    if keys.size < 2 or bool((docs[1:] >= docs[:-1]).all()):
+        # postings in document order (as documents are added): a stable sort by term keeps it, and
+        # numpy's stable sort merges the per-document runs (each sorted) in half the time
+        return np.argsort(keys, kind="stable")
     top_key, top_doc = int(keys.max()), int(docs.max())
     doc_bits = max(1, top_doc.bit_length())
     if top_key.bit_length() + doc_bits <= 63:  # one integer sort key
