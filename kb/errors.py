@@ -58,3 +58,8 @@ class QueryError(KBError):
 
 class IndexDamaged(KBError):
     """A part of the index is missing or unreadable (say which, and that re-ingesting rebuilds it)."""
+
+
+class WorkerDied(KBError):
+    """An ingest worker process ended mid-batch (killed, out of memory): the batch stops and
+    nothing of it is committed; what was committed before stays."""

@@ -9,13 +9,17 @@ then they are unreferenced files, removed by the next commit if anything dies.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
-import queue
 import sys
 import threading
+from collections import deque
+from multiprocessing import connection
 from pathlib import Path
+
+from kb.errors import WorkerDied
 
 _POLL_SECONDS = 1.0
 
@@ -43,7 +47,7 @@ def progress_bar(**options):
     return type("Bar", (tqdm,), {"monitor_interval": 0})(**options)
 
 
-def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
+def _worker(index_dir: str, conn, max_postings: int, parent_pid: int):
     from kb import index as kbindex
     from kb.errors import ReadError
     from kb.pipeline import prepare_or_error, warm_worker
@@ -60,11 +64,13 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
     finished = []
     while True:
         try:
-            message = inbox.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            if os.getppid() != parent_pid:  # the parent died (kill -9): stop, leave no process behind
-                return
-            continue
+            if not conn.poll(_POLL_SECONDS):
+                if os.getppid() != parent_pid:  # the parent died (kill -9): stop, leave no process behind
+                    return
+                continue
+            message = conn.recv()
+        except (EOFError, OSError):  # the parent closed its end, or died
+            return
         if message is None:
             break
         kind = message[0]
@@ -80,7 +86,7 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
                 except Exception as exc:  # a failure to index one file must not stop the batch
                     error = ReadError(args[0], f"cannot index: {type(exc).__name__}: {exc}")
             warnings = list((fields or {}).get("meta", {}).get("warnings") or []) if error is None else []
-            outbox.put(("done", seq, fields["id"] if error is None else None, error, warnings))
+            conn.send(("done", seq, fields["id"] if error is None else None, error, warnings))
             if writer is not None and writer.items >= max_postings:
                 finished.append(_finalize(writer))
                 writer = None
@@ -90,7 +96,7 @@ def _worker(index_dir: str, inbox, outbox, max_postings: int, parent_pid: int):
                 if segment is not None:
                     finished.append(segment)
                 writer = None
-            outbox.put(("segments", message[1], finished))
+            conn.send(("segments", message[1], finished))
             finished = []
     if writer is not None:
         writer.cancel()
@@ -121,25 +127,37 @@ def _finalize(writer):
     return segment
 
 
+def _died(names: list[str], doing: str) -> str:
+    return (f"ingest worker {', '.join(names)} died {doing} (killed, or out of memory?): the documents since "
+            "the last commit are not in the index, everything committed before is intact; run the ingest again")
+
+
 class SegmentWorkers:
-    """A team of segment-writing worker processes. Use as a context manager."""
+    """A team of segment-writing worker processes. Use as a context manager.
+
+    Each worker has its own two-way pipe: documents go down it, results come back up it, and the
+    parent waits on all pipes and on the processes at once (``multiprocessing.connection.wait``), so
+    a worker that dies is noticed at once. Pipes, not queues: a queue adds a feeder thread and two
+    locks per message, ~0.3 ms of a document's round trip on each side."""
 
     def __init__(self, index_dir: Path, count: int, max_postings: int, window: int = 4):
         self.count = count
-        self.window = window  # documents in flight per worker: bounds memory
+        self.window = window  # documents in flight per worker: bounds memory (and what a pipe holds)
         self.start_method = start_method()
         context = multiprocessing.get_context(self.start_method)
-        self.outbox = context.Queue()
-        self.inboxes = [context.Queue() for _ in range(count)]
         self.in_flight = [0] * count
         self.owner: dict[int, int] = {}
-        self.processes = [
-            context.Process(target=_worker, args=(str(index_dir), inbox, self.outbox, max_postings, os.getpid()),
-                             daemon=True, name=f"kb-segment-{i}")
-            for i, inbox in enumerate(self.inboxes)
-        ]
-        for process in self.processes:
+        self._received: deque = deque()  # (worker, message) read but not yet handed out
+        self.conns = []
+        self.processes = []
+        for i in range(count):
+            ours, theirs = context.Pipe(duplex=True)
+            process = context.Process(target=_worker, args=(str(index_dir), theirs, max_postings, os.getpid()),
+                                      daemon=True, name=f"kb-segment-{i}")
             process.start()
+            theirs.close()  # the worker's end lives in the worker: a dead worker's pipe reads as closed
+            self.conns.append(ours)
+            self.processes.append(process)
 
     def __enter__(self):
         return self
@@ -154,7 +172,7 @@ class SegmentWorkers:
         worker = min(range(self.count), key=self.in_flight.__getitem__)
         self.in_flight[worker] += 1
         self.owner[seq] = worker
-        self.inboxes[worker].put(("doc", seq, args))
+        self._send(worker, ("doc", seq, args))
 
     def pending(self) -> int:
         return sum(self.in_flight)
@@ -162,40 +180,55 @@ class SegmentWorkers:
     def next_result(self):
         """``(seq, doc_id, error, warnings)`` of the next finished document."""
         while True:
-            message = self._receive("unexpectedly")
+            _, message = self._receive("unexpectedly")
             if message[0] == "done":
                 _, seq, doc_id, error, warnings = message
                 self.in_flight[self.owner.pop(seq)] -= 1
                 return seq, doc_id, error, warnings
 
+    def _send(self, worker: int, message) -> None:
+        try:
+            self.conns[worker].send(message)
+        except OSError:  # its end is closed: it died
+            raise WorkerDied(_died([self.processes[worker].name], "unexpectedly")) from None
+
     def _receive(self, doing: str):
-        """The next message from the workers; a worker that died never answers, so waiting polls."""
-        while True:
-            try:
-                return self.outbox.get(timeout=_POLL_SECONDS * 5)
-            except queue.Empty:
-                dead = [p.name for p in self.processes if not p.is_alive()]
+        """``(worker, message)``: the next message from any worker. A worker that died never
+        answers: its process's sentinel wakes the wait, and what it sent before is read first."""
+        while not self._received:
+            ready = set(connection.wait([*self.conns, *(p.sentinel for p in self.processes)]))
+            for i, conn in enumerate(self.conns):
+                if conn in ready:
+                    try:
+                        while conn.poll():
+                            self._received.append((i, conn.recv()))
+                    except (EOFError, OSError):
+                        pass  # closed: its process's sentinel says so
+            if not self._received:
+                dead = [p.name for p in self.processes if p.sentinel in ready or not p.is_alive()]
                 if dead:
-                    raise RuntimeError(f"ingest worker(s) {', '.join(dead)} died {doing}")
+                    raise WorkerDied(_died(dead, doing))
+        return self._received.popleft()
 
     def collect_segments(self) -> list:
         """Every worker's finished segments (call when nothing is in flight)."""
         assert not self.pending()
-        for i, inbox in enumerate(self.inboxes):
-            inbox.put(("flush", i))
-        segments = []
-        for _ in self.inboxes:
-            while True:
-                message = self._receive("while writing a segment")
-                if message[0] == "segments":
-                    segments.extend(message[2])
-                    break
-        return segments
+        for i in range(self.count):
+            self._send(i, ("flush", i))
+        answers: dict[int, list] = {}
+        while len(answers) < self.count:
+            worker, message = self._receive("while writing a segment")
+            if message[0] == "segments":
+                answers[worker] = message[2]
+        return [segment for worker in sorted(answers) for segment in answers[worker]]  # the same order every run
 
     def close(self):
-        for inbox in self.inboxes:
-            inbox.put(None)
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
         for process in self.processes:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
+        for conn in self.conns:
+            conn.close()

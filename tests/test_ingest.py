@@ -370,6 +370,44 @@ def test_kill_during_ingest_leaves_a_valid_index(tmp_path):
         kb.close()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is killed through a forked copy of this test's code (Linux forks workers)")
+def test_a_worker_that_dies_mid_batch_is_one_clear_error_and_loses_nothing(tmp_path, monkeypatch, capsys):
+    """A worker killed mid-batch (the OOM killer, a crash in an extension): the run stops with one
+    message and exit code 1, no traceback; what was committed before stays searchable, and the
+    next run indexes the rest."""
+    import kb.ingest
+    import kb.pipeline
+    from kb import segments
+    from kb.cli.ingest_cmd import ingest_main
+
+    corpus = tmp_path / "corpus"
+    _make_corpus(corpus, 40)
+    index_dir = tmp_path / "index"
+    first = sorted(corpus.iterdir())[:10]
+    assert ingest_paths(first, index_dir).counts["added"] == 10
+    real = kb.pipeline.prepare_or_error
+
+    def dies_on_doc0025(args):
+        if args[0].endswith("doc0025.txt"):
+            os._exit(9)
+        return real(args)
+
+    monkeypatch.setattr(kb.ingest, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(segments, "start_method", lambda: "fork")  # the workers get the patched function
+    monkeypatch.setattr(kb.pipeline, "prepare_or_error", dies_on_doc0025)
+    code = ingest_main([str(corpus), "--index", str(index_dir), "--quiet", "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "died" in err and "Traceback" not in err
+    base = KnowledgeBase(index_dir)
+    assert {d["path"] for d in base.documents()} == {str(p.resolve()) for p in first}
+    base.close()
+    monkeypatch.setattr(kb.pipeline, "prepare_or_error", real)
+    assert ingest_main([str(corpus), "--index", str(index_dir), "--quiet", "--jobs", "2"]) == 0
+    base = KnowledgeBase(index_dir)
+    assert base.count() == 40 and base.search("统一战线").total == 40
+    base.close()
+
+
 def test_a_batch_ends_as_one_segment(samples_dir, tmp_path, monkeypatch):
     """The segments two workers write (one each, of a size: no tier of four for the size policy)
     are merged at the batch's commit: every segment costs every term lookup of every search."""
