@@ -90,6 +90,10 @@ def segments_of(searcher) -> list[SegmentView]:
             mask = np.zeros(reader.doc_count_all(), dtype=bool)
             mask[list(deleted)] = True
         arrays = term_arrays(reader)
+        if arrays is None and not searcher.up_to_date():
+            # a commit since this generation was opened merged the segment away and deleted its
+            # files: not damage, a stale snapshot (the caller retries on the newest generation)
+            raise FileNotFoundError(f"segment {segment_id(reader)} was merged away by a newer commit")
         if arrays is None:
             raise IndexDamaged(f"segment {segment_id(reader)} of the index in {_folder(searcher)} has lost its "
                                f"term arrays (its {TERM_ARRAYS} file is missing or damaged); re-ingest to rebuild it")

@@ -271,6 +271,46 @@ def test_lost_term_arrays_are_a_clear_error(samples_dir, tmp_path):
     assert kb_main(["search", '"统一战线"', "--index", str(index_dir)]) == 1  # said on stderr, no traceback
 
 
+def test_a_segment_merged_away_while_a_snapshot_opens_is_retried_not_damage(samples_dir, tmp_path, monkeypatch):
+    """A commit between opening a generation and reading its term arrays (the merge deleted them)
+    is a stale snapshot: the search answers from the newest generation, not with a 503."""
+    from kb import index as kbindex
+    from kb import search as kbsearch
+    from kb.errors import IndexDamaged
+    from kb.whoosh_adapter import segments_of
+
+    index_dir = tmp_path / "index"
+    many = _segmented_index(samples_dir, index_dir)
+    expected = _answers(many)
+    many.close()
+    stale = kbindex.open_index(index_dir).searcher()  # the generation as a request opened it
+    kbindex.writer(kbindex.open_index(index_dir)).commit(optimize=True)  # a commit merges and deletes
+    assert not stale.up_to_date()
+    with pytest.raises(FileNotFoundError):
+        segments_of(stale)
+
+    opened = []
+    real_open = kbindex.open_index
+
+    def open_stale_first(folder):
+        ix = real_open(folder)
+        if not opened:  # the first request opens the generation the merge has just replaced
+            opened.append(ix)
+            ix.searcher = lambda: stale
+        return ix
+
+    monkeypatch.setattr(kbsearch.kbindex, "open_index", open_stale_first)
+    kb = KnowledgeBase(index_dir)
+    assert _answers(kb) == expected
+    assert opened
+
+    current = kbindex.open_index(index_dir).searcher()  # a file lost from the newest generation is damage
+    for path in index_dir.glob(f"*{EXTENSION}"):
+        path.unlink()
+    with pytest.raises(IndexDamaged, match="re-ingest"):
+        segments_of(current)
+
+
 def test_an_index_of_the_older_format_says_re_ingest(tmp_path, capsys):
     """Format 1 (analysed fields in Whoosh's postings) is refused with one message, by search and ingest."""
     from whoosh import fields, index
