@@ -96,9 +96,7 @@ def profile_documents(files: list[Path], rounds: int) -> list[tuple[str, float, 
     """(label, ms per document, depth) rows: prepare's stages, then a worker's steps."""
     import importlib
 
-    from kb import index as kbindex
     from kb import pipeline
-    from kb.whoosh_adapter import FastWriter, finalize_segment
 
     datas = [(str(p), p.read_bytes()) for p in files]
     pipeline.warm_worker()
@@ -119,7 +117,7 @@ def profile_documents(files: list[Path], rounds: int) -> list[tuple[str, float, 
     gc.disable()
     try:
         total, seconds = _median_rounds(rounds, run)
-        worker = _worker_steps(datas, kbindex, pipeline, FastWriter, finalize_segment)
+        worker = _worker_steps(datas)
     finally:
         gc.enable()
     n = len(datas)
@@ -135,9 +133,13 @@ def profile_documents(files: list[Path], rounds: int) -> list[tuple[str, float, 
     return rows
 
 
-def _worker_steps(datas, kbindex, pipeline, FastWriter, finalize_segment) -> list[tuple[str, float]]:
+def _worker_steps(datas: list[tuple[str, bytes]]) -> list[tuple[str, float]]:
     """What a segment worker does after prepare, per document: copy the original, add the fields
     to the segment, and (once per segment) write it; one segment of the whole sample."""
+    from kb import index as kbindex
+    from kb import pipeline
+    from kb.whoosh_adapter import FastWriter, finalize_segment
+
     prepared = [pipeline.prepare(source, data, {}, (len(data), 0.0)) for source, data in datas]
     with tempfile.TemporaryDirectory(prefix="kb-profile-") as folder:
         index_dir = Path(folder) / "index"
@@ -203,10 +205,9 @@ def profile_requests(files: list[Path], rounds: int) -> list[tuple[str, float, i
                 total, seconds = _median_rounds(rounds, run)
                 n = len(paths)
                 rows.append((f"{route} (Flask test client)", total / n * 1000, 0))
-                for label, parent in (("search (snippets included)", None), ("snippets", "search"),
-                                      ("page template", None)):
-                    if seconds[label]:
-                        rows.append((label, seconds[label] / n * 1000, 2 if parent else 1))
+                for label, depth in (("search (snippets included)", 1), ("snippets", 2), ("page template", 1)):
+                    if seconds[label]:  # (an API answer renders no template)
+                        rows.append((label, seconds[label] / n * 1000, depth))
                 outside = total - seconds["search (snippets included)"] - seconds["page template"]
                 rows.append(("the rest (Flask, parameters, facet links, audit, JSON)", outside / n * 1000, 1))
         finally:
@@ -236,8 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.profile: corpus {args.corpus} not present ({CORPORA[args.corpus]}); using the demo samples",
               file=sys.stderr)
         args.corpus = "samples"
-    files = [p for p in corpus_files(args.corpus) if p.suffix.lower() in (".md", ".txt", ".html", ".docx", ".pdf")]
-    files = batch_sample(files, args.files)
+    files = batch_sample(corpus_files(args.corpus), args.files)
     size = sum(p.stat().st_size for p in files)
     print(f"bench.profile: {len(files)} files of {args.corpus} ({size / 1e6:.1f} MB), {args.rounds} rounds, medians")
     _print("One document (ms per document)", profile_documents(files, args.rounds))

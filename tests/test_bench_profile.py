@@ -23,8 +23,8 @@ def test_profile_prints_every_stage_and_both_routes():
                   "add to the segment", "write the segment", "result page", "API search", "of which snippets",
                   "page template"):
         assert label in out, label
-    # every row is a figure in milliseconds, and every stage ran (a stage renamed in kb would stay
-    # unwrapped and show 0.00)
+    # every row is a figure in milliseconds, and every stage ran (a stage that kb no longer calls
+    # by the wrapped name would show 0.00)
     rows = [line for line in out.splitlines() if " ms " in line]
     assert len(rows) >= 20
     assert all(re.match(r"\s*\d+\.\d\d ms", line) for line in rows)
